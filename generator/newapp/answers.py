@@ -1,0 +1,158 @@
+"""Gather answers: from an answers file, --data and flags, then defaults or prompts, in order."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from newapp.errors import AnswersFileError, BadAnswer
+from newapp.questions import Question, QuestionSet
+from newapp.recommend import Recommendation, recommend
+
+# Entries copier itself writes into .copier-answers.yml; accepted in an answers file, not used.
+COPIER_KEYS = frozenset({"_src_path", "_commit"})
+# Filled in by newapp, never asked.
+COMPUTED_KEYS = frozenset({"framework_chosen_by"})
+
+
+class Asker(Protocol):
+    """Asks the questions a run still needs (implemented with questionary in prompts.py)."""
+
+    def ask(self, question: Question, default: Any, validate: Callable[[Any], str | None]) -> Any:
+        """Ask one question; `validate` returns an error message or None."""
+
+    def choose_framework(self, recommendation: Recommendation) -> str:
+        """Show the recommendation with its reasons; return the framework the user takes."""
+
+
+def parse_data(items: Iterable[str], valid: Iterable[str]) -> dict[str, str]:
+    """Parse repeated `--data KEY=VALUE` options."""
+    valid = tuple(valid)
+    data: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise BadAnswer(f"--data '{item}' is not KEY=VALUE; write it like --data port=9000")
+        if key not in valid:
+            raise BadAnswer(f"--data key '{key}' is unknown; valid keys: {', '.join(valid)}")
+        data[key] = value
+    return data
+
+
+def load_answers_file(path: Path, valid: Iterable[str]) -> dict[str, Any]:
+    """Read a YAML answers file (such as a project's .copier-answers.yml)."""
+    import yaml
+
+    valid = tuple(valid)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AnswersFileError(f"answers file {path} does not exist; check the path") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise AnswersFileError(f"cannot read answers file {path}: {reason}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise AnswersFileError(f"answers file {path}{where}: {problem}; fix the YAML") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AnswersFileError(f"answers file {path} must be a mapping of KEY: VALUE lines")
+    unknown = [str(k) for k in data if k not in valid and k not in COPIER_KEYS]
+    if unknown:
+        raise AnswersFileError(
+            f"answers file {path} has unknown keys {', '.join(unknown)}; "
+            f"valid keys: {', '.join(valid)}"
+        )
+    return {k: v for k, v in data.items() if k not in COPIER_KEYS}
+
+
+def unanswered(questions: QuestionSet, given: Mapping[str, Any]) -> list[str]:
+    """The questions a run would have to ask, given these answers."""
+    return [k for k in questions.keys if k not in given and k not in COMPUTED_KEYS]
+
+
+def git_identity() -> dict[str, str]:
+    """author_name and author_email from `git config`, where git and the settings exist."""
+    found: dict[str, str] = {}
+    for key, setting in (("author_name", "user.name"), ("author_email", "user.email")):
+        try:
+            result = subprocess.run(
+                ["git", "config", "--get", setting],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return found
+        if result.returncode == 0 and result.stdout.strip():
+            found[key] = result.stdout.strip()
+    return found
+
+
+def collect(
+    questions: QuestionSet,
+    given: Mapping[str, Any],
+    *,
+    asker: Asker | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    keys: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Every answer, in copier.yml's order: given ones checked, the rest asked or defaulted.
+
+    `defaults` overrides copier.yml's defaults (newapp's git identity); a default that breaks a
+    rule there is dropped for copier.yml's own. `keys` limits the run to some questions.
+    """
+    wanted = set(keys) if keys is not None else set(questions.keys)
+    answers: dict[str, Any] = {}
+    for question in questions.questions:
+        key = question.key
+        if key not in wanted:
+            continue
+        if key in given:
+            answers[key] = questions.accept(key, given[key], answers)
+        elif key == "framework" and asker is not None:
+            answers[key] = asker.choose_framework(recommend(answers))
+        elif key in COMPUTED_KEYS or asker is None:
+            default = _default(questions, key, answers, defaults)
+            answers[key] = questions.accept(key, default, answers)
+        else:
+            default = _default(questions, key, answers, defaults)
+            raw = asker.ask(question, default, _validator(questions, key, answers))
+            answers[key] = questions.accept(key, raw, answers)
+    return answers
+
+
+def _default(
+    questions: QuestionSet,
+    key: str,
+    answers: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None,
+) -> Any:
+    if overrides and key in overrides:
+        try:
+            return questions.accept(key, overrides[key], answers)
+        except BadAnswer:
+            pass  # e.g. a git user.email that is no address: fall back to copier.yml's default
+    return questions.default(key, answers)
+
+
+def _validator(
+    questions: QuestionSet, key: str, answers: Mapping[str, Any]
+) -> Callable[[Any], str | None]:
+    def validate(raw: Any) -> str | None:
+        try:
+            questions.accept(key, raw, answers)
+        except BadAnswer as error:
+            return error.message
+        return None
+
+    return validate

@@ -1,0 +1,244 @@
+"""The command line: parse flags, then hand off to answers -> recommend -> render (Typer).
+
+Heavy modules (copier, questionary, rich) are imported inside the commands that use them, so
+`newapp --help` and `newapp --version` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any, NoReturn
+
+import click
+import typer
+
+from newapp import __version__
+from newapp.errors import Cancelled, NoTerminal, Terminated, unexpected
+
+app = typer.Typer(
+    name="newapp",
+    help="Answer a few when-to-use questions, get Flask or FastAPI with its reasons, "
+    "and a ready-to-run project.",
+    rich_markup_mode=None,  # rich is ~190 ms of imports; plain Click help is enough
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=True,
+)
+
+# The six when-to-use flags, shared by `create` and `recommend`.
+AppKind = Annotated[
+    str | None, typer.Option("--app-kind", help="Use case: api (JSON for programs) or web (HTML).")
+]
+HighConcurrency = Annotated[
+    bool | None,
+    typer.Option(help="Performance: many slow concurrent I/O calls, streaming, websockets."),
+]
+AsyncOk = Annotated[bool | None, typer.Option(help="Learning curve: team is at ease with async.")]
+AutoDocs = Annotated[
+    bool | None, typer.Option(help="API documentation: interactive docs generated from code.")
+]
+TypeValidation = Annotated[
+    bool | None, typer.Option(help="Type checking: validate requests from type hints.")
+]
+NeedsExtensions = Annotated[
+    bool | None, typer.Option(help="Ecosystem: relies on Flask's mature extensions.")
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: take defaults.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"newapp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
+    ] = False,
+) -> None:
+    """Answer a few when-to-use questions, get Flask or FastAPI with its reasons, and a project."""
+
+
+def _factor_flags(**flags: Any) -> dict[str, Any]:
+    return {key: value for key, value in flags.items() if value is not None}
+
+
+@app.command()
+def create(
+    dest: Annotated[
+        Path | None, typer.Argument(help="Where to create it (default ./<project_name>).")
+    ] = None,
+    framework: Annotated[
+        str | None, typer.Option(help="flask or fastapi (default: the recommendation).")
+    ] = None,
+    app_kind: AppKind = None,
+    high_concurrency: HighConcurrency = None,
+    async_ok: AsyncOk = None,
+    auto_docs: AutoDocs = None,
+    type_validation: TypeValidation = None,
+    needs_extensions: NeedsExtensions = None,
+    name: Annotated[str | None, typer.Option(help="Project name (default: DEST's name).")] = None,
+    data: Annotated[
+        list[str] | None, typer.Option("--data", "-d", help="KEY=VALUE for any question.")
+    ] = None,
+    answers_file: Annotated[
+        Path | None, typer.Option(help="YAML answers, e.g. an old project's .copier-answers.yml.")
+    ] = None,
+    yes: Yes = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="List what would be written; write nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite the files the template writes (never others).")
+    ] = False,
+) -> None:
+    """Ask, recommend with reasons, and render a ready-to-run Flask or FastAPI project."""
+    from newapp.answers import collect, git_identity, load_answers_file, parse_data, unanswered
+    from newapp.questions import QuestionSet
+
+    questions = QuestionSet()
+    given: dict[str, Any] = {}
+    if answers_file is not None:
+        given.update(load_answers_file(answers_file, questions.keys))
+    given.update(parse_data(data or (), questions.keys))
+    if dest is not None and "project_name" not in given:
+        given["project_name"] = dest.absolute().name
+    if name is not None:
+        given["project_name"] = name
+    if framework is not None:
+        given["framework"] = framework
+    given.update(
+        _factor_flags(
+            app_kind=app_kind,
+            high_concurrency=high_concurrency,
+            async_ok=async_ok,
+            auto_docs=auto_docs,
+            type_validation=type_validation,
+            needs_extensions=needs_extensions,
+        )
+    )
+    interactive = not yes and bool(unanswered(questions, given))
+    if interactive and not sys.stdin.isatty():
+        missing = ", ".join(unanswered(questions, given))
+        raise NoTerminal(
+            f"no terminal to ask {missing}; pass --yes for the defaults, or answer them "
+            "with flags, --data KEY=VALUE or --answers-file"
+        )
+    asker = _terminal_asker() if interactive else None
+    answers = collect(questions, given, asker=asker, defaults=git_identity())
+    target = dest if dest is not None else Path(answers["project_name"])
+    _render(questions.root, answers, target, force=force, dry_run=dry_run, shown=interactive)
+
+
+def _terminal_asker() -> Any:
+    from newapp.prompts import TerminalAsker
+
+    return TerminalAsker()
+
+
+def _render(
+    root: Path, answers: dict[str, Any], target: Path, *, force: bool, dry_run: bool, shown: bool
+) -> None:
+    from newapp import ui
+    from newapp.recommend import recommend
+    from newapp.render import render
+
+    out = ui.console()
+    rec = recommend(answers)
+    if not shown:  # the interactive flow showed the panel before asking for the framework
+        out.print(ui.recommendation_panel(rec))
+    if answers["framework"] != rec.framework:
+        out.print(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
+    with out.status("Rendering the project..."):
+        outcome = render(root, answers, target, force=force, dry_run=dry_run)
+    rows = [("create", f) for f in outcome.created] + [("overwrite", f) for f in outcome.replaced]
+    if dry_run:
+        out.print(ui.file_list(f"Dry run: would write into {outcome.dest}", rows))
+        out.print("Nothing was written.")
+        return
+    if outcome.replaced:
+        out.print(ui.file_list("Replaced (--force)", [r for r in rows if r[0] == "overwrite"]))
+    out.print(f"Created {outcome.dest} ({len(rows)} files).")
+    label = os.path.relpath(outcome.dest) if not str(target).startswith("/") else str(outcome.dest)
+    out.print(
+        ui.next_steps_panel(label, answers["package_name"], answers["port"], answers["framework"])
+    )
+
+
+@app.command("recommend")
+def recommend_command(
+    app_kind: AppKind = None,
+    high_concurrency: HighConcurrency = None,
+    async_ok: AsyncOk = None,
+    auto_docs: AutoDocs = None,
+    type_validation: TypeValidation = None,
+    needs_extensions: NeedsExtensions = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts and CI.")] = False,
+    yes: Yes = False,
+) -> None:
+    """Only the decision: which framework fits your answers, and why."""
+    from newapp.answers import collect
+    from newapp.questions import FLAG_KEYS, QuestionSet
+    from newapp.recommend import recommend
+
+    given = _factor_flags(
+        app_kind=app_kind,
+        high_concurrency=high_concurrency,
+        async_ok=async_ok,
+        auto_docs=auto_docs,
+        type_validation=type_validation,
+        needs_extensions=needs_extensions,
+    )
+    ask = not (yes or as_json) and sys.stdin.isatty() and len(given) < len(FLAG_KEYS)
+    asker = _terminal_asker() if ask else None
+    answers = collect(QuestionSet(), given, asker=asker, keys=FLAG_KEYS)
+    rec = recommend(answers)
+    if as_json:
+        typer.echo(json.dumps(rec.to_dict(), indent=2))
+        return
+    from newapp import ui
+
+    ui.console().print(ui.recommendation_panel(rec))
+
+
+@app.command()
+def compare() -> None:
+    """The Flask vs FastAPI comparison, factor by factor."""
+    from newapp import ui
+
+    ui.console().print(ui.comparison_table())
+
+
+def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated("terminated (SIGTERM), nothing was written")
+
+
+def main() -> None:
+    """The `newapp` console script: every failure becomes one line and an exit code."""
+    debug = os.environ.get("NEWAPP_DEBUG") == "1" or "--debug" in sys.argv[1:]
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        result = app(standalone_mode=False, prog_name="newapp")
+    except click.ClickException as error:  # NewappError and Click's own usage errors
+        error.show()
+        sys.exit(error.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        Cancelled("cancelled, nothing was written").show()
+        sys.exit(Cancelled.exit_code)
+    except Exception as error:
+        if debug:
+            raise
+        unexpected(error).show()
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,66 @@
+"""The one error tree: each failure a user can cause is a class with its own exit code."""
+
+from __future__ import annotations
+
+import click
+
+
+class NewappError(click.ClickException):
+    """A failure the user can fix; shown as one line on stderr, never as a traceback."""
+
+    exit_code = 2
+
+    def show(self, file: object = None) -> None:
+        # One line, whatever the user typed: escape line breaks an echoed answer may carry.
+        message = self.format_message().replace("\r", "\\r").replace("\n", "\\n")
+        click.echo(f"error: {message}", err=True)
+
+
+class BadAnswer(NewappError):
+    """An answer, flag, or --data value breaks a rule of the question set."""
+
+
+class AnswersFileError(NewappError):
+    """The --answers-file is missing, unreadable, malformed, or has unknown keys."""
+
+
+class NoTerminal(NewappError):
+    """A question needs asking but there is no terminal to ask it on."""
+
+
+class DestinationError(NewappError):
+    """The destination cannot be written (not a folder, no permission, disk full)."""
+
+
+class Conflict(NewappError):
+    """The destination already holds files the template would write."""
+
+    exit_code = 3
+
+
+class Cancelled(NewappError):
+    """The user pressed Ctrl-C (SIGINT); nothing was written."""
+
+    exit_code = 130
+
+
+class Terminated(NewappError):
+    """The process got SIGTERM; nothing was written."""
+
+    exit_code = 143
+
+
+class TemplateMissing(NewappError):
+    """The installed newapp lacks its templates (a broken install)."""
+
+    exit_code = 1
+
+
+def unexpected(error: BaseException) -> NewappError:
+    """Wrap a bug in a one-line message that says how to see the traceback."""
+    err = NewappError(
+        f"unexpected {type(error).__name__}: {error}; run again with --debug "
+        "(or NEWAPP_DEBUG=1) to see the traceback, and please report it"
+    )
+    err.exit_code = 1
+    return err

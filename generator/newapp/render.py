@@ -1,0 +1,176 @@
+"""Render a project with copier into a staging folder, then move it into place all at once."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newapp.errors import BadAnswer, Conflict, DestinationError, NewappError
+
+_OS_REASONS = {
+    errno.ENOSPC: "no space left on the device; free some space",
+    errno.EACCES: "permission denied; choose a folder you can write to",
+    errno.EPERM: "permission denied; choose a folder you can write to",
+    errno.EROFS: "read-only file system; choose a writable folder",
+    errno.EDQUOT: "disk quota exceeded; free some space",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a render wrote (or, for a dry run, would write)."""
+
+    dest: Path
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+
+
+def render(
+    root: Path,
+    answers: Mapping[str, Any],
+    dest: Path,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+) -> Outcome:
+    """Render the template at `root` with complete `answers` into `dest`.
+
+    Nothing in `dest` changes unless the whole render succeeded and no file the template writes
+    is already there (or `force` says to replace just those files).
+    """
+    dest = dest.absolute()
+    if dest.exists() and not dest.is_dir():
+        raise DestinationError(f"{dest} exists and is not a folder; choose another destination")
+    with _staging(dest, dry_run) as staging:
+        project = staging / "project"
+        _copier(root, answers, project)
+        files = _files(project)
+        conflicts = [f for f in files if _occupied(dest, f)]
+        created = [f for f in files if f not in conflicts]
+        if dry_run:
+            return Outcome(dest, created, conflicts)
+        if conflicts and not force:
+            shown = ", ".join(conflicts[:8]) + (" ..." if len(conflicts) > 8 else "")
+            raise Conflict(
+                f"{dest} already holds {len(conflicts)} file(s) the template would write "
+                f"({shown}); choose another destination, or pass --force to overwrite "
+                "just those files"
+            )
+        _commit(project, dest, files)
+        return Outcome(dest, created, conflicts)
+
+
+def _files(project: Path) -> list[str]:
+    return sorted(
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_file() or path.is_symlink()
+    )
+
+
+def _occupied(dest: Path, relative: str) -> bool:
+    """Whether writing `relative` would replace something under `dest` (a file, or a parent
+    path that is a file where the template needs a folder)."""
+    target = dest / relative
+    if target.exists() or target.is_symlink():
+        return True
+    return any(parent.exists() and not parent.is_dir() for parent in target.parents)
+
+
+@contextmanager
+def _staging(dest: Path, dry_run: bool) -> Iterator[Path]:
+    """A temporary folder beside the destination (same file system, so moves are renames);
+    always removed, whatever happens."""
+    base = None if dry_run else _nearest_existing(dest.parent)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.newapp-", dir=base))
+    except OSError as error:
+        raise _os_error(error, base or Path(tempfile.gettempdir())) from None
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _copier(root: Path, answers: Mapping[str, Any], project: Path) -> None:
+    # Imported here: copier costs ~300 ms, which `newapp --help` must not pay.
+    import copier
+    from copier.errors import CopierError
+
+    # In a git checkout copier would otherwise render the latest tag, not the files in front of us.
+    vcs_ref = "HEAD" if (root / ".git").exists() else None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # copier's DirtyLocalWarning in a dev checkout
+            copier.run_copy(
+                str(root),
+                project,
+                data=dict(answers),
+                defaults=True,
+                quiet=True,
+                unsafe=False,
+                vcs_ref=vcs_ref,
+                cleanup_on_error=False,
+            )
+    except CopierError as error:
+        raise NewappError(f"copier failed: {_one_line(error)}") from None
+    except ValueError as error:  # copier's own validator or choice failure
+        raise BadAnswer(_one_line(error)) from None
+    except OSError as error:
+        raise _os_error(error, project) from None
+
+
+def _commit(project: Path, dest: Path, files: list[str]) -> None:
+    """Move the rendered files into place with Ctrl-C and SIGTERM held back, so a signal can
+    never leave half a project behind."""
+    with _signals_held():
+        try:
+            if not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(project, dest)
+                return
+            for relative in files:
+                target = dest / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(project / relative, target)
+        except OSError as error:
+            raise _os_error(error, dest) from None
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        # The project is in place: a Ctrl-C that came during the move is too late to cancel it.
+        pending = signal.sigpending() & held
+        saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in pending}
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _os_error(error: OSError, where: Path) -> DestinationError:
+    reason = _OS_REASONS.get(error.errno or 0, error.strerror or str(error))
+    return DestinationError(f"cannot write {error.filename or where}: {reason}")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
