@@ -14,13 +14,44 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
+from typer.core import TyperGroup
 
 from newapp import __version__
-from newapp.errors import Cancelled, NoTerminal, Terminated, unexpected
+from newapp.errors import Cancelled, NewappError, NoTerminal, Terminated, unexpected
+
+# Click's usage-error base class, wherever this Typer keeps its copy of Click.
+_CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class _Group(TyperGroup):
+    """Runs a command and turns every failure into one line on stderr and its exit code."""
+
+    def main(  # type: ignore[override]
+        self, args: list[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> NoReturn:
+        argv = sys.argv[1:] if args is None else list(args)
+        debug = os.environ.get("NEWAPP_DEBUG") == "1" or "--debug" in argv
+        extra["standalone_mode"] = False  # we do Click's error handling ourselves, below
+        try:
+            result = super().main(argv, prog_name, **extra)
+        except (NewappError, _CLICK_ERROR) as error:  # ours, and Click's plain usage errors
+            error.show()
+            sys.exit(error.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            result = Cancelled.exit_code
+        except Exception as error:
+            if debug:
+                raise
+            unexpected(error).show()
+            sys.exit(1)
+        if result == Cancelled.exit_code:  # Typer turns Ctrl-C into exit code 130
+            Cancelled("cancelled, nothing was written").show()
+        sys.exit(result if isinstance(result, int) else 0)
+
 
 app = typer.Typer(
+    cls=_Group,
     name="newapp",
     help="Answer a few when-to-use questions, get Flask or FastAPI with its reasons, "
     "and a ready-to-run project.",
@@ -77,7 +108,7 @@ def _factor_flags(**flags: Any) -> dict[str, Any]:
 @app.command()
 def create(
     dest: Annotated[
-        Path | None, typer.Argument(help="Where to create it (default ./<project_name>).")
+        Path | None, typer.Argument(metavar="DEST", help="Where to create it (default ./<project_name>).")
     ] = None,
     framework: Annotated[
         str | None, typer.Option(help="flask or fastapi (default: the recommendation).")
@@ -225,20 +256,6 @@ def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
 
 
 def main() -> None:
-    """The `newapp` console script: every failure becomes one line and an exit code."""
-    debug = os.environ.get("NEWAPP_DEBUG") == "1" or "--debug" in sys.argv[1:]
+    """The `newapp` console script."""
     signal.signal(signal.SIGTERM, _terminate)
-    try:
-        result = app(standalone_mode=False, prog_name="newapp")
-    except click.ClickException as error:  # NewappError and Click's own usage errors
-        error.show()
-        sys.exit(error.exit_code)
-    except (click.Abort, KeyboardInterrupt):
-        Cancelled("cancelled, nothing was written").show()
-        sys.exit(Cancelled.exit_code)
-    except Exception as error:
-        if debug:
-            raise
-        unexpected(error).show()
-        sys.exit(1)
-    sys.exit(result if isinstance(result, int) else 0)
+    app(prog_name="newapp")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import click
+import sys
 
 
-class NewappError(click.ClickException):
+class NewappError(Exception):
     """A failure the user can fix; shown as one line on stderr, never as a traceback."""
 
     exit_code = 2
 
-    def show(self, file: object = None) -> None:
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def show(self) -> None:
         # One line, whatever the user typed: escape line breaks an echoed answer may carry.
-        message = self.format_message().replace("\r", "\\r").replace("\n", "\\n")
-        click.echo(f"error: {message}", err=True)
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
+        print(f"error: {message}", file=sys.stderr)
 
 
 class BadAnswer(NewappError):
