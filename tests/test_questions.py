@@ -1,0 +1,204 @@
+"""The question set: newapp applies copier.yml's rules exactly as plain copier does."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+
+from newapp.answers import collect, load_answers_file, parse_data
+from newapp.errors import AnswersFileError, BadAnswer
+from newapp.questions import FLAG_KEYS, QuestionSet
+from newapp.recommend import recommend
+
+
+@pytest.fixture(scope="module")
+def questions() -> QuestionSet:
+    return QuestionSet()
+
+
+def copier_answers(template: Path, dest: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """What plain copier computes for these answers (pretend mode: nothing is written)."""
+    worker = copier.run_copy(
+        str(template), dest, data=data, defaults=True, pretend=True, quiet=True
+    )
+    return dict(worker.answers.combined)
+
+
+# One table of (key, value, accepted) run through newapp and through copier copy.
+PARITY = [
+    ("package_name", "class", False),
+    ("package_name", "json", False),
+    ("package_name", "asyncio", False),
+    ("package_name", "flask", False),
+    ("package_name", "tests", False),
+    ("package_name", "newapp", False),
+    ("package_name", "MyPkg", False),
+    ("package_name", "1pkg", False),
+    ("package_name", "my-pkg", False),
+    ("package_name", "", False),
+    ("package_name", "p" * 41, False),
+    ("package_name", "café", False),
+    ("package_name", "shop_api", True),
+    ("package_name", "_internal", True),
+    ("project_name", "a/b", False),
+    ("project_name", "..", False),
+    ("project_name", "../escape", False),
+    ("project_name", "", False),
+    ("project_name", "   ", False),
+    ("project_name", "-dash-first", False),
+    ("project_name", "n" * 65, False),
+    ("project_name", "x{{ 7*7 }}", False),
+    ("project_name", "My.Service_2", True),
+    ("port", "0", False),
+    ("port", "65536", False),
+    ("port", "abc", False),
+    ("port", "9000", True),
+    ("author_email", "nobody", False),
+    ("author_email", "a@b", False),
+    ("author_email", "me@example.com", True),
+    ("author_email", "", True),
+    ("python_version", "3.9", False),
+    ("python_version", "3.13", True),
+    ("framework", "django", False),
+    ("app_kind", "cli", False),
+    ("app_kind", "web", True),
+    ("description", "two\nlines", False),
+]
+
+
+def _id(case: tuple[str, str, bool]) -> str:
+    key, value, ok = case
+    return f"{key}={value[:12]!r}-{'ok' if ok else 'rejected'}"
+
+
+@pytest.mark.parametrize("case", PARITY, ids=[_id(c) for c in PARITY])
+def test_newapp_and_copier_apply_the_same_rules(
+    case: tuple[str, str, bool], questions: QuestionSet, template_copy: Path, tmp_path: Path
+) -> None:
+    key, value, accepted = case
+    newapp_error = copier_error = None
+    try:
+        collect(questions, {key: value})
+    except BadAnswer as error:
+        newapp_error = error.message
+    try:
+        copier_answers(template_copy, tmp_path / "out", {key: value})
+    except ValueError as error:
+        copier_error = str(error)
+    assert (newapp_error is None) == accepted, newapp_error
+    assert (copier_error is None) == accepted, copier_error
+    if newapp_error and "Validation error" in (copier_error or ""):
+        assert newapp_error in copier_error  # the very same message, from copier.yml
+
+
+COMBOS = [dict(zip(FLAG_KEYS, c, strict=True)) for c in
+          itertools.product(["api", "web"], *[[True, False]] * 5)]
+
+
+@pytest.mark.parametrize("answers", COMBOS, ids=lambda a: "-".join(str(v)[0] for v in a.values()))
+def test_copier_default_framework_is_the_recommendation(
+    answers: dict[str, Any], template_copy: Path, tmp_path: Path
+) -> None:
+    computed = copier_answers(template_copy, tmp_path / "out", answers)
+    assert computed["framework"] == recommend(answers).framework
+    assert computed["framework_chosen_by"] == "recommendation"
+
+
+def test_choosing_the_other_framework_is_recorded_as_the_users_choice(
+    questions: QuestionSet, template_copy: Path, tmp_path: Path
+) -> None:
+    given = {"framework": "flask"}  # the defaults recommend FastAPI
+    assert collect(questions, given)["framework_chosen_by"] == "user"
+    assert copier_answers(template_copy, tmp_path / "o", given)["framework_chosen_by"] == "user"
+
+
+@pytest.mark.parametrize(
+    ("project", "package"),
+    [("my-api", "my_api"), ("Shop.Service", "shop_service"), ("billing", "billing")],
+    ids=["dashes", "dots-and-capitals", "plain"],
+)
+def test_package_name_defaults_from_project_name(
+    questions: QuestionSet, project: str, package: str
+) -> None:
+    assert collect(questions, {"project_name": project})["package_name"] == package
+
+
+def test_a_project_name_that_derives_a_bad_package_name_says_how_to_fix_it(
+    questions: QuestionSet,
+) -> None:
+    with pytest.raises(BadAnswer, match=r"standard-library module; .*--data package_name="):
+        collect(questions, {"project_name": "json"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("true", True), ("yes", True), ("No", False), ("FALSE", False), (True, True)],
+    ids=["true", "yes", "No", "FALSE", "yaml-bool"],
+)
+def test_booleans_accept_true_false_yes_no(questions: QuestionSet, raw: Any, value: bool) -> None:
+    assert questions.parse("auto_docs", raw) is value
+
+
+@pytest.mark.parametrize("raw", ["perhaps", "1", "", "y e s"], ids=["word", "digit", "empty", "spaced"])
+def test_booleans_refuse_anything_else(questions: QuestionSet, raw: str) -> None:
+    with pytest.raises(BadAnswer, match=r"not true or false \(yes/no\); use --auto-docs or --no-auto-docs"):
+        questions.parse("auto_docs", raw)
+
+
+def test_git_identity_fills_author_defaults_but_never_breaks_a_rule(
+    questions: QuestionSet,
+) -> None:
+    good = collect(questions, {}, defaults={"author_name": "Ada", "author_email": "ada@example.org"})
+    assert (good["author_name"], good["author_email"]) == ("Ada", "ada@example.org")
+    bad = collect(questions, {}, defaults={"author_email": "not-an-address"})
+    assert bad["author_email"] == ""
+
+
+def test_data_items_parse_and_unknown_keys_list_the_valid_ones(questions: QuestionSet) -> None:
+    assert parse_data(["port=9000", "description=a=b"], questions.keys) == {
+        "port": "9000",
+        "description": "a=b",
+    }
+    with pytest.raises(BadAnswer, match=r"unknown; valid keys: app_kind, .*port"):
+        parse_data(["colour=blue"], questions.keys)
+    with pytest.raises(BadAnswer, match="is not KEY=VALUE"):
+        parse_data(["port"], questions.keys)
+
+
+def test_answers_file_accepts_copiers_own_entries(questions: QuestionSet, tmp_path: Path) -> None:
+    path = tmp_path / "answers.yml"
+    path.write_text("_src_path: /somewhere\n_commit: v0.1.0\nport: 9000\npython_version: '3.12'\n")
+    assert load_answers_file(path, questions.keys) == {"port": 9000, "python_version": "3.12"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("port: 9000\nbogus: 1\n", r"unknown keys bogus; valid keys: app_kind"),
+        ("port: 9000\n  bad: [\n", r"line \d+: .*fix the YAML"),
+        ("- a\n- b\n", "must be a mapping"),
+    ],
+    ids=["unknown-key", "malformed", "not-a-mapping"],
+)
+def test_bad_answers_files_name_the_file_and_problem(
+    questions: QuestionSet, tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "answers.yml"
+    path.write_text(text)
+    with pytest.raises(AnswersFileError, match=message) as caught:
+        load_answers_file(path, questions.keys)
+    assert str(path) in caught.value.message
+
+
+def test_missing_answers_file_is_named(questions: QuestionSet, tmp_path: Path) -> None:
+    with pytest.raises(AnswersFileError, match="does not exist"):
+        load_answers_file(tmp_path / "nope.yml", questions.keys)
+
+
+def test_unquoted_python_version_in_yaml_is_caught(questions: QuestionSet) -> None:
+    with pytest.raises(BadAnswer, match="quote it"):
+        questions.parse("python_version", 3.1)
