@@ -8,7 +8,6 @@ from typing import Any
 
 import copier
 import pytest
-
 from newapp.answers import collect, load_answers_file, parse_data
 from newapp.errors import AnswersFileError, BadAnswer
 from newapp.questions import FLAG_KEYS, QuestionSet
@@ -95,8 +94,10 @@ def test_newapp_and_copier_apply_the_same_rules(
         assert newapp_error in copier_error  # the very same message, from copier.yml
 
 
-COMBOS = [dict(zip(FLAG_KEYS, c, strict=True)) for c in
-          itertools.product(["api", "web"], *[[True, False]] * 5)]
+COMBOS = [
+    dict(zip(FLAG_KEYS, c, strict=True))
+    for c in itertools.product(["api", "web"], *[[True, False]] * 5)
+]
 
 
 @pytest.mark.parametrize("answers", COMBOS, ids=lambda a: "-".join(str(v)[0] for v in a.values()))
@@ -143,16 +144,22 @@ def test_booleans_accept_true_false_yes_no(questions: QuestionSet, raw: Any, val
     assert questions.parse("auto_docs", raw) is value
 
 
-@pytest.mark.parametrize("raw", ["perhaps", "1", "", "y e s"], ids=["word", "digit", "empty", "spaced"])
+@pytest.mark.parametrize(
+    "raw", ["perhaps", "1", "", "y e s"], ids=["word", "digit", "empty", "spaced"]
+)
 def test_booleans_refuse_anything_else(questions: QuestionSet, raw: str) -> None:
-    with pytest.raises(BadAnswer, match=r"not true or false \(yes/no\); use --auto-docs or --no-auto-docs"):
+    with pytest.raises(
+        BadAnswer, match=r"not true or false \(yes/no\); use --auto-docs or --no-auto-docs"
+    ):
         questions.parse("auto_docs", raw)
 
 
 def test_git_identity_fills_author_defaults_but_never_breaks_a_rule(
     questions: QuestionSet,
 ) -> None:
-    good = collect(questions, {}, defaults={"author_name": "Ada", "author_email": "ada@example.org"})
+    good = collect(
+        questions, {}, defaults={"author_name": "Ada", "author_email": "ada@example.org"}
+    )
     assert (good["author_name"], good["author_email"]) == ("Ada", "ada@example.org")
     bad = collect(questions, {}, defaults={"author_email": "not-an-address"})
     assert bad["author_email"] == ""

@@ -6,7 +6,6 @@ import itertools
 import json
 
 import pytest
-
 from newapp.recommend import FACTORS, recommend
 
 BASE = {
@@ -20,20 +19,43 @@ BASE = {
 
 CASES = [
     ("defaults-json-api", {}, "fastapi"),
-    ("html-site-with-extensions", {"app_kind": "web", "needs_extensions": True,
-                                   "auto_docs": False, "type_validation": False}, "flask"),
+    (
+        "html-site-with-extensions",
+        {"app_kind": "web", "needs_extensions": True, "auto_docs": False, "type_validation": False},
+        "flask",
+    ),
     ("web-but-wants-docs-and-types", {"app_kind": "web"}, "fastapi"),
-    ("api-team-new-to-async-needs-extensions", {"async_ok": False, "needs_extensions": True,
-                                                "auto_docs": False, "type_validation": False},
-     "flask"),
-    ("tie-goes-to-use-case-api", {"async_ok": False, "needs_extensions": True,
-                                  "auto_docs": False, "type_validation": True}, "fastapi"),
-    ("tie-goes-to-use-case-web", {"app_kind": "web", "high_concurrency": True,
-                                  "auto_docs": False, "type_validation": False}, "flask"),
-    ("concurrency-tips-web", {"app_kind": "web", "high_concurrency": True,
-                              "type_validation": False}, "fastapi"),
-    ("everything-flask", {"app_kind": "web", "async_ok": False, "auto_docs": False,
-                          "type_validation": False, "needs_extensions": True}, "flask"),
+    (
+        "api-team-new-to-async-needs-extensions",
+        {"async_ok": False, "needs_extensions": True, "auto_docs": False, "type_validation": False},
+        "flask",
+    ),
+    (
+        "tie-goes-to-use-case-api",
+        {"async_ok": False, "needs_extensions": True, "auto_docs": False, "type_validation": True},
+        "fastapi",
+    ),
+    (
+        "tie-goes-to-use-case-web",
+        {"app_kind": "web", "high_concurrency": True, "auto_docs": False, "type_validation": False},
+        "flask",
+    ),
+    (
+        "concurrency-tips-web",
+        {"app_kind": "web", "high_concurrency": True, "type_validation": False},
+        "fastapi",
+    ),
+    (
+        "everything-flask",
+        {
+            "app_kind": "web",
+            "async_ok": False,
+            "auto_docs": False,
+            "type_validation": False,
+            "needs_extensions": True,
+        },
+        "flask",
+    ),
 ]
 
 
@@ -42,8 +64,10 @@ def test_recommends(changes: dict[str, object], expected: str) -> None:
     assert recommend({**BASE, **changes}).framework == expected
 
 
-ALL = [dict(zip(FACTORS, combo, strict=True)) for combo in itertools.product(
-    ["api", "web"], *[[True, False]] * 5)]
+ALL = [
+    dict(zip(FACTORS, combo, strict=True))
+    for combo in itertools.product(["api", "web"], *[[True, False]] * 5)
+]
 
 
 @pytest.mark.parametrize("answers", ALL, ids=lambda a: "-".join(str(v)[0] for v in a.values()))

@@ -1,0 +1,284 @@
+"""The command line, driven through Typer's CliRunner (and a subprocess where it must be real)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import tree
+from newapp import __version__
+from newapp.cli import app
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def fast_template(monkeypatch: pytest.MonkeyPatch, template_copy: Path, workdir: Path) -> Path:
+    """Render from a plain copy of the templates (no git clone), in an empty folder."""
+    monkeypatch.setenv("NEWAPP_TEMPLATE_DIR", str(template_copy))
+    return workdir
+
+
+def answers_of(project: Path) -> dict[str, object]:
+    return dict(yaml.safe_load((project / ".copier-answers.yml").read_text()))
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"newapp {__version__}"
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("create", "recommend", "compare"):
+        assert command in result.stdout
+
+
+def test_compare_shows_every_factor() -> None:
+    result = runner.invoke(app, ["compare"])
+    assert result.exit_code == 0
+    for factor in (
+        "Performance",
+        "Learning curve",
+        "API documentation",
+        "Type checking",
+        "Community & ecosystem",
+        "Use case",
+    ):
+        assert factor in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flags", "framework"),
+    [
+        ([], "fastapi"),
+        (["--app-kind", "web", "--no-auto-docs", "--no-type-validation"], "flask"),
+        (
+            ["--no-async-ok", "--needs-extensions", "--no-auto-docs", "--no-type-validation"],
+            "flask",
+        ),
+    ],
+    ids=["defaults", "web-no-docs", "new-to-async-with-extensions"],
+)
+def test_recommend_json_for_scripts(flags: list[str], framework: str) -> None:
+    result = runner.invoke(app, ["recommend", "--json", *flags])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["framework"] == framework
+    assert [r["factor"] for r in data["reasons"]] == [
+        "Use case",
+        "Performance",
+        "Learning curve",
+        "API documentation",
+        "Type checking",
+        "Community & ecosystem",
+    ]
+
+
+def test_recommend_shows_reasons_in_a_panel() -> None:
+    result = runner.invoke(app, ["recommend", "--yes", "--no-async-ok"])
+    assert result.exit_code == 0
+    assert "Recommended: FastAPI" in result.stdout
+    assert "Learning curve" in result.stdout and "new to async" in result.stdout
+
+
+def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) -> None:
+    result = runner.invoke(app, ["create", "my-api", "--yes"])
+    assert result.exit_code == 0, result.output
+    project = workdir / "my-api"
+    answers = answers_of(project)
+    assert answers["framework"] == "fastapi"
+    assert answers["framework_chosen_by"] == "recommendation"
+    assert answers["project_name"] == "my-api" and answers["package_name"] == "my_api"
+    assert (project / "pyproject.toml").is_file()
+    assert "python -m my_api" in result.stdout
+    assert "curl http://127.0.0.1:8000/hello" in result.stdout
+    assert "pip install -e '.[dev]'" in result.stdout
+
+
+def test_flags_and_data_land_in_the_answers(workdir: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "create",
+            "svc",
+            "--framework",
+            "flask",
+            "--high-concurrency",
+            "--data",
+            "port=9000",
+            "-d",
+            "python_version=3.12",
+            "--yes",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    answers = answers_of(workdir / "svc")
+    assert answers["framework"] == "flask"
+    assert answers["framework_chosen_by"] == "user"
+    assert answers["high_concurrency"] is True
+    assert answers["port"] == 9000
+    assert answers["python_version"] == "3.12"
+    assert "as you chose over the recommendation" in result.stdout
+
+
+def test_flags_win_over_the_answers_file(workdir: Path) -> None:
+    (workdir / "answers.yml").write_text("port: 7000\nframework: flask\nproject_name: from-file\n")
+    result = runner.invoke(
+        app, ["create", "--answers-file", "answers.yml", "--framework", "fastapi", "--yes"]
+    )
+    assert result.exit_code == 0, result.output
+    answers = answers_of(workdir / "from-file")
+    assert (answers["port"], answers["framework"]) == (7000, "fastapi")
+
+
+def test_name_overrides_dest_basename(workdir: Path) -> None:
+    result = runner.invoke(app, ["create", "out/dir", "--name", "billing", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert answers_of(workdir / "out" / "dir")["package_name"] == "billing"
+
+
+def test_dry_run_lists_files_and_writes_nothing(workdir: Path) -> None:
+    result = runner.invoke(app, ["create", "my-api", "--yes", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "pyproject.toml" in result.stdout and "Nothing was written" in result.stdout
+    assert list(workdir.iterdir()) == []
+
+
+def test_existing_files_are_a_conflict_and_nothing_changes(workdir: Path) -> None:
+    project = workdir / "my-api"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("mine\n")
+    (project / "NOTES.md").write_text("notes\n")
+    before = tree(project)
+    result = runner.invoke(app, ["create", "my-api", "--yes"])
+    assert result.exit_code == 3
+    assert "pyproject.toml" in result.stderr and "--force" in result.stderr
+    assert tree(project) == before
+    assert sorted(p.name for p in workdir.iterdir()) == ["my-api"]  # no staging left behind
+
+
+def test_force_replaces_only_template_files(workdir: Path) -> None:
+    project = workdir / "my-api"
+    (project / ".git").mkdir(parents=True)
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (project / "LICENSE").write_text("mine\n")
+    (project / "pyproject.toml").write_text("old\n")
+    result = runner.invoke(app, ["create", "my-api", "--yes", "--force"])
+    assert result.exit_code == 0, result.output
+    assert "Replaced" in result.stdout and "pyproject.toml" in result.stdout
+    assert (project / "LICENSE").read_text() == "mine\n"
+    assert (project / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert (project / "pyproject.toml").read_text() != "old\n"
+
+
+def test_untouched_user_files_are_no_conflict(workdir: Path) -> None:
+    project = workdir / "my-api"
+    (project / ".git").mkdir(parents=True)
+    (project / "LICENSE").write_text("mine\n")
+    result = runner.invoke(app, ["create", "my-api", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert (project / "LICENSE").read_text() == "mine\n"
+    assert (project / ".copier-answers.yml").is_file()
+
+
+def test_same_answers_render_byte_identical_projects(workdir: Path) -> None:
+    for name in ("one", "two"):
+        result = runner.invoke(app, ["create", name, "--name", "same", "--yes"])
+        assert result.exit_code == 0, result.output
+    assert tree(workdir / "one") == tree(workdir / "two")
+
+
+def test_answers_file_of_a_project_reproduces_it(workdir: Path) -> None:
+    flags = [
+        "--framework",
+        "flask",
+        "--app-kind",
+        "web",
+        "-d",
+        "port=5001",
+        "-d",
+        "author_name=Ada",
+        "-d",
+        "author_email=ada@example.org",
+        "--yes",
+    ]
+    assert runner.invoke(app, ["create", "old", *flags]).exit_code == 0
+    result = runner.invoke(
+        app, ["create", "new", "--answers-file", "old/.copier-answers.yml", "--yes"]
+    )
+    assert result.exit_code == 0, result.output
+    assert tree(workdir / "new") == tree(workdir / "old")
+
+
+def test_without_a_terminal_unanswered_questions_fail_fast(workdir: Path) -> None:
+    result = runner.invoke(app, ["create", "my-api"])  # CliRunner's stdin is no terminal
+    assert result.exit_code == 2
+    assert "no terminal to ask" in result.stderr and "--yes" in result.stderr
+    assert "app_kind" in result.stderr and "project_name" not in result.stderr
+    assert list(workdir.iterdir()) == []
+
+
+def test_fully_answered_runs_without_yes_or_terminal(workdir: Path) -> None:
+    everything = {
+        "app_kind": "api",
+        "high_concurrency": False,
+        "async_ok": True,
+        "auto_docs": True,
+        "type_validation": True,
+        "needs_extensions": False,
+        "framework": "fastapi",
+        "project_name": "full",
+        "package_name": "full",
+        "description": "d",
+        "author_name": "",
+        "author_email": "",
+        "python_version": "3.11",
+        "port": 8000,
+        "ci": True,
+    }
+    (workdir / "a.yml").write_text(yaml.safe_dump(everything))
+    result = runner.invoke(app, ["create", "--answers-file", "a.yml"])
+    assert result.exit_code == 0, result.output
+    assert (workdir / "full" / "pyproject.toml").is_file()
+
+
+def test_an_unexpected_bug_is_one_line_pointing_at_debug(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("newapp.render.render", broken)
+    result = runner.invoke(app, ["create", "x", "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "boom" in result.stderr and "--debug" in result.stderr
+    assert "Traceback" not in result.output
+    debug = runner.invoke(app, ["--debug", "create", "y", "--yes"])
+    assert isinstance(debug.exception, RuntimeError)
+
+
+def test_help_imports_no_heavy_module() -> None:
+    code = (
+        "import sys\n"
+        "sys.argv = ['newapp', '--help']\n"
+        "from newapp.cli import main\n"
+        "try:\n    main()\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('copier', 'questionary', 'rich', 'jinja2', 'yaml', 'prompt_toolkit')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "Usage: newapp" in result.stdout
+    assert "HEAVY []" in result.stdout
