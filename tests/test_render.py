@@ -79,7 +79,7 @@ def test_slow_render_completes_when_left_alone(workdir: Path, slow_template: Pat
     """The control for the test above: the slow template does render."""
     env = {**os.environ, "NEWAPP_TEMPLATE_DIR": str(slow_template)}
     proc = newapp(["create", "my-api", "--yes"], workdir, env)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert (workdir / "my-api" / "zz_slow.txt").read_text() == "slow\n"
     assert [p.name for p in workdir.iterdir()] == ["my-api"]
