@@ -97,6 +97,7 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
     assert answers["framework"] == "fastapi"
     assert answers["framework_chosen_by"] == "recommendation"
     assert answers["project_name"] == "my-api" and answers["package_name"] == "my_api"
+    assert answers["_commit"] == f"v{__version__}"  # what `newapp update` starts from
     assert (project / "pyproject.toml").is_file()
     assert "python -m my_api" in result.stdout
     assert "curl http://127.0.0.1:8000/hello" in result.stdout

@@ -108,7 +108,8 @@ def _factor_flags(**flags: Any) -> dict[str, Any]:
 @app.command()
 def create(
     dest: Annotated[
-        Path | None, typer.Argument(metavar="DEST", help="Where to create it (default ./<project_name>).")
+        Path | None,
+        typer.Argument(metavar="DEST", help="Where to create it (default ./<project_name>)."),
     ] = None,
     framework: Annotated[
         str | None, typer.Option(help="flask or fastapi (default: the recommendation).")

@@ -53,6 +53,7 @@ def render(
     with _staging(dest, dry_run) as staging:
         project = staging / "project"
         _copier(root, answers, project)
+        _record_version(project / ".copier-answers.yml")
         files = _files(project)
         conflicts = [f for f in files if _occupied(dest, f)]
         created = [f for f in files if f not in conflicts]
@@ -67,6 +68,31 @@ def render(
             )
         _commit(project, dest, files)
         return Outcome(dest, created, conflicts)
+
+
+def _record_version(answers_file: Path) -> None:
+    """Record newapp's release as the template version (`_commit`), which `newapp update`
+    reads; copier writes none when it renders from a plain folder such as an installed wheel."""
+    from newapp import __version__
+
+    if not answers_file.is_file():
+        return
+    lines = [
+        line
+        for line in answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not line.startswith("_commit:")
+    ]
+    # copier writes its keys sorted, so _commit goes just before the first key after it.
+    at = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line[:1] not in ("#", "") and line.split(":", 1)[0] > "_commit"
+        ),
+        len(lines),
+    )
+    lines.insert(at, f"_commit: v{__version__}\n")
+    answers_file.write_text("".join(lines), encoding="utf-8")
 
 
 def _files(project: Path) -> list[str]:
