@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from conftest import tree
 from newapp import __version__
 from newapp.cli import app
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -1,4 +1,4 @@
-"""Plain `copier copy` of this repo and `newapp create` make the same project from the same answers."""
+"""Plain `copier copy` of this repo and `newapp create` make the same project."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, tree
 from typer.testing import CliRunner
 
+from conftest import REPO, tree
 from newapp.cli import app
 
 # copier records where and at which commit it rendered from; newapp records its release.

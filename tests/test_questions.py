@@ -8,6 +8,7 @@ from typing import Any
 
 import copier
 import pytest
+
 from newapp.answers import collect, load_answers_file, parse_data
 from newapp.errors import AnswersFileError, BadAnswer
 from newapp.questions import FLAG_KEYS, QuestionSet

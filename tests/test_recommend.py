@@ -6,6 +6,7 @@ import itertools
 import json
 
 import pytest
+
 from newapp.recommend import FACTORS, recommend
 
 BASE = {

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import copy_template
 
 # Jinja's sandbox caps range() at 100,000, so nest two loops to make rendering take a while.
