@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from newapp import __version__
 from newapp.errors import Cancelled, NewappError, NoTerminal, Terminated, unexpected
+from newapp.questions import FLAG_KEYS
 
 # Click's usage-error base class, wherever this Typer keeps its copy of Click.
 _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -101,8 +102,9 @@ def root(
     """Answer a few when-to-use questions, get Flask or FastAPI with its reasons, and a project."""
 
 
-def _factor_flags(**flags: Any) -> dict[str, Any]:
-    return {key: value for key, value in flags.items() if value is not None}
+def _factor_flags(params: dict[str, Any]) -> dict[str, Any]:
+    """The when-to-use flags a command was given (Typer passes None for the ones left out)."""
+    return {key: params[key] for key in FLAG_KEYS if params.get(key) is not None}
 
 
 @app.command()
@@ -150,16 +152,7 @@ def create(
         given["project_name"] = name
     if framework is not None:
         given["framework"] = framework
-    given.update(
-        _factor_flags(
-            app_kind=app_kind,
-            high_concurrency=high_concurrency,
-            async_ok=async_ok,
-            auto_docs=auto_docs,
-            type_validation=type_validation,
-            needs_extensions=needs_extensions,
-        )
-    )
+    given.update(_factor_flags(locals()))
     interactive = not yes and bool(unanswered(questions, given))
     if interactive and not sys.stdin.isatty():
         missing = ", ".join(unanswered(questions, given))
@@ -221,17 +214,10 @@ def recommend_command(
 ) -> None:
     """Only the decision: which framework fits your answers, and why."""
     from newapp.answers import collect
-    from newapp.questions import FLAG_KEYS, QuestionSet
+    from newapp.questions import QuestionSet
     from newapp.recommend import recommend
 
-    given = _factor_flags(
-        app_kind=app_kind,
-        high_concurrency=high_concurrency,
-        async_ok=async_ok,
-        auto_docs=auto_docs,
-        type_validation=type_validation,
-        needs_extensions=needs_extensions,
-    )
+    given = _factor_flags(locals())
     ask = not (yes or as_json) and sys.stdin.isatty() and len(given) < len(FLAG_KEYS)
     asker = _terminal_asker() if ask else None
     answers = collect(QuestionSet(), given, asker=asker, keys=FLAG_KEYS)
