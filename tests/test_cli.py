@@ -147,6 +147,16 @@ def test_name_overrides_dest_basename(workdir: Path) -> None:
     assert answers_of(workdir / "out" / "dir")["package_name"] == "billing"
 
 
+def test_jinja_in_an_answer_is_written_literally_never_evaluated(workdir: Path) -> None:
+    result = runner.invoke(
+        app, ["create", "p", "-d", "description=Sums {{ 7*7 }} {% raw %}", "--yes"]
+    )
+    assert result.exit_code == 0, result.output
+    assert answers_of(workdir / "p")["description"] == "Sums {{ 7*7 }} {% raw %}"
+    rendered = b"".join(tree(workdir / "p").values())
+    assert b"Sums 49" not in rendered
+
+
 def test_dry_run_lists_files_and_writes_nothing(workdir: Path) -> None:
     result = runner.invoke(app, ["create", "my-api", "--yes", "--dry-run"])
     assert result.exit_code == 0, result.output

@@ -210,3 +210,11 @@ def test_missing_answers_file_is_named(questions: QuestionSet, tmp_path: Path) -
 def test_unquoted_python_version_in_yaml_is_caught(questions: QuestionSet) -> None:
     with pytest.raises(BadAnswer, match="quote it"):
         questions.parse("python_version", 3.1)
+
+
+def test_the_template_runs_no_code_and_needs_no_trust(questions: QuestionSet) -> None:
+    import yaml
+
+    settings = yaml.safe_load((questions.root / "copier.yml").read_text())
+    for unsafe in ("_tasks", "_migrations", "_jinja_extensions", "_external_data"):
+        assert unsafe not in settings

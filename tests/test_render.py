@@ -101,3 +101,33 @@ def test_no_terminal_real_console_script_exits_at_once(workdir: Path) -> None:
     assert "no terminal to ask" in result.stderr
     assert time.monotonic() - started < 30
     assert list(workdir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("errno_", "fragment"),
+    [(28, "no space left on the device"), (30, "read-only file system"), (13, "permission denied")],
+    ids=["disk-full", "read-only", "permission-denied"],
+)
+@pytest.mark.parametrize("stage", ["render", "move"])
+def test_os_errors_are_one_line_and_leave_nothing(
+    workdir: Path,
+    template_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    errno_: int,
+    fragment: str,
+    stage: str,
+) -> None:
+    from typer.testing import CliRunner
+
+    from newapp.cli import app
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError(errno_, os.strerror(errno_), str(workdir / "my-api" / "x"))
+
+    monkeypatch.setenv("NEWAPP_TEMPLATE_DIR", str(template_copy))
+    monkeypatch.setattr("copier.run_copy" if stage == "render" else "os.rename", fail)
+    result = CliRunner().invoke(app, ["create", "my-api", "--yes"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: cannot write ") and fragment in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert list(workdir.iterdir()) == []
