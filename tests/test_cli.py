@@ -38,7 +38,7 @@ def test_version() -> None:
 def test_help_lists_the_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("create", "recommend", "compare"):
+    for command in ("create", "recommend", "compare", "update"):
         assert command in result.stdout
 
 

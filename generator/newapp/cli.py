@@ -238,6 +238,23 @@ def compare() -> None:
     ui.console().print(ui.comparison_table())
 
 
+@app.command()
+def update(
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="The project to update (default: here).")
+    ] = Path(),
+    dry_run: Annotated[bool, typer.Option(help="List what would change; write nothing.")] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="KEY=VALUE: change an answer and re-apply."),
+    ] = None,
+) -> None:
+    """Bring a project up to this newapp's template; your own edits are kept (3-way merge)."""
+    from newapp.update import run
+
+    run(path, data or (), dry_run=dry_run)
+
+
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
     raise Terminated("terminated (SIGTERM), nothing was written")
 

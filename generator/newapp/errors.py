@@ -42,6 +42,17 @@ class Conflict(NewappError):
     exit_code = 3
 
 
+class NotUpdatable(NewappError):
+    """`newapp update` refuses: not a newapp project, not committed to git, uncommitted changes,
+    a project newer than this newapp, or a framework switch; nothing was changed."""
+
+
+class UpdateConflict(NewappError):
+    """An update left conflict markers where the template and the user changed the same lines."""
+
+    exit_code = 4
+
+
 class Cancelled(NewappError):
     """The user pressed Ctrl-C (SIGINT); nothing was written."""
 
