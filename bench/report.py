@@ -1,0 +1,239 @@
+"""Write bench/RESULTS.md from the results, and have the tools venv draw bench/results.png."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import envs
+from common import BENCH, WORK, run
+
+RESULTS_MD = BENCH / "RESULTS.md"
+CHART = BENCH / "results.png"
+NOTES = BENCH / "recommendations.md"
+SHOWN = {
+    "flask": ["flask", "werkzeug", "gunicorn", "granian"],
+    "fastapi": ["fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "granian"],
+}
+
+
+def machine() -> dict[str, str]:
+    """CPU, cores, memory, kernel and Python of this machine."""
+    cpu = next(
+        (
+            x.split(":", 1)[1].strip()
+            for x in Path("/proc/cpuinfo").read_text().splitlines()
+            if x.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{mem_kib / 1024**2:.0f} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def meta(projects: dict[str, envs.Project], *, quick: bool) -> dict[str, Any]:
+    """Machine, versions and date of this run."""
+    here = envs.versions(sys.executable)
+    tools = envs.versions(str(envs.TOOLS / "bin" / "python"))
+    soft = {"newapp": here.get("newapp", "?"), "copier": here.get("copier", "?")}
+    soft["cookiecutter"] = tools.get("cookiecutter", "?")
+    for framework, project in projects.items():
+        installed = envs.versions(project.python)
+        soft.update({name: installed.get(name, "?") for name in SHOWN[framework]})
+    soft["wrk"] = envs.tool_version(["wrk", "--version"]).split(" [")[0]
+    soft["matplotlib"] = tools.get("matplotlib", "?")
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return {"date": now, "quick": quick, "machine": machine(), "versions": soft}
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def loadavg(part: dict[str, Any]) -> str:
+    """The machine's 1-minute load average around a part (2 cores: above ~2, others ran too)."""
+    if "loadavg" not in part:
+        return ""
+    before, after = part["loadavg"]
+    return f"Load average (1 min, 2 cores) before / after: {before:.1f} / {after:.1f}."
+
+
+def met(ok: bool) -> str:
+    return "**met**" if ok else "**NOT met**"
+
+
+def short(command: str) -> str:
+    """A command with this checkout's paths made relative."""
+    return command.replace(str(WORK), "bench/.work").replace(str(BENCH), "bench")
+
+
+def section_meta(results: dict[str, Any]) -> list[str]:
+    m = results["meta"]
+    lines = ["# Benchmark results", ""]
+    lines += [f"Written by `python bench/run.py` on {m['date']}; raw numbers in"]
+    lines += ["`bench/.work/results.json`, method and contenders in `bench/README.md`.", ""]
+    if m["quick"]:
+        lines += ["> **Quick smoke run** (`--quick`): too few, too short rounds to trust.", ""]
+    lines += ["![results](results.png)", "", "## Machine and versions", ""]
+    mach = m["machine"]
+    lines += [
+        f"{mach['cpu']}, {mach['cores']} cores, {mach['memory']}, Linux {mach['kernel']}, "
+        f"Python {mach['python']}; shared and noisy, so every number below is a ratio or a "
+        "median of alternating runs within one run.",
+        "",
+    ]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    return [*lines, versions, ""]
+
+
+def section_startup(s: dict[str, Any]) -> list[str]:
+    base, copier = s["median_ms"]["python -c pass"], s["median_ms"]["copier --help"]
+    rows = [
+        [f"`{name}`", f"{ms:.1f}", f"{ms / base:.2f}x", f"{ms / copier:.2f}"]
+        for name, ms in s["median_ms"].items()
+    ]
+    ratio = s["ratio_help_to_copier"]
+    lines = ["## 1. CLI start-up", ""]
+    lines += [f"Median of {s['rounds']} alternating runs each (after 2 warm-up rounds).", ""]
+    lines += [loadavg(s), ""]
+    lines += table(["command", "median ms", "vs python -c pass", "vs copier --help"], rows)
+    lines += ["", f"Target `newapp --help` <= 1/3 of `copier --help`: {ratio:.2f}, "]
+    lines[-1] += met(ratio <= s["target"]) + "."
+    heavy = ", ".join(f"{name} {ms:.0f} ms" for name, ms in s["importtime"][:8])
+    return [
+        *lines,
+        "",
+        f"Heaviest first-level imports of `newapp --help` (-X importtime): {heavy}.",
+        "",
+    ]
+
+
+def section_render(r: dict[str, Any]) -> list[str]:
+    rows = [[f"`{name}`", f"{ms:.0f}"] for name, ms in r["median_ms"].items()]
+    lines = ["## 2. Rendering", ""]
+    lines += [
+        f"Median of {r['rounds']} alternating runs. Both render a plain, non-git copy of",
+        "copier.yml + template_* (`NEWAPP_TEMPLATE_DIR` for newapp, the path for copier), so",
+        "neither pays for a git clone; same answers (framework, name, author) for both.",
+        "",
+    ]
+    lines += [loadavg(r), "", *table(["command", "median ms"], rows)]
+    lines.append("")
+    for framework, ratio in r["ratio"].items():
+        same = "same files" if r["same_files"][framework] else "files DIFFER"
+        lines.append(
+            f"- {framework}: newapp / copier = {ratio:.3f} (target <= {r['target']:.2f}: "
+            f"{met(ratio <= r['target'])}); {same}."
+        )
+    commands = [f"    {short(cmd)}" for cmd in r["commands"].values()]
+    return [*lines, "", "Commands (flask shown):", "", *commands, ""]
+
+
+def section_servers(s: dict[str, Any]) -> list[str]:
+    load = s["load"]
+    lines = ["## 3. Generated servers: requests/s, p99, errors", ""]
+    lines += [
+        f"`wrk -t{load['threads']} -c{load['connections']} -d{load['seconds']}s` on "
+        f"`http://127.0.0.1:PORT/hello`, {s['rounds']} rounds; in each round every server of",
+        "the framework gets one run, in an order that rotates each round; all servers of a",
+        "framework are up at once (idle ones cost nothing measurable), started from the",
+        "generated project's venv, WEB_CONCURRENCY and ACCESS_LOG unset. Medians over",
+        "rounds; errors are totals (connect, read, write, timeout, non-2xx).",
+        "",
+    ]
+    for framework in ("flask", "fastapi"):
+        if framework in s:
+            lines += framework_table(framework, s[framework])
+    lines += ["## 4. Memory: whole process tree, idle and under load", ""]
+    lines += ["RSS summed over the tree counts pages that forked workers share once per worker;"]
+    lines += ["PSS divides them, so it sums to the real total. Under load: sampled mid-run.", ""]
+    for framework in ("flask", "fastapi"):
+        if framework in s:
+            lines += memory_table(framework, s[framework])
+    return lines
+
+
+def framework_table(framework: str, f: dict[str, Any]) -> list[str]:
+    gen = next(r for r in f["rows"] if r["role"] == "generated")
+    rows = [
+        [
+            ("**" + r["name"] + "**") if r["role"] == "generated" else r["name"],
+            f"{r['rps']:.0f}",
+            f"{r['rps'] / gen['rps']:.2f}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+            f"{r['errors']:.0f}",
+        ]
+        for r in sorted(f["rows"], key=lambda r: -r["rps"])
+    ]
+    lines = [f"### {framework}", "", loadavg(f), ""]
+    lines += table(["server", "req/s", "vs generated", "p50 ms", "p99 ms", "errors"], rows)
+    lines += [
+        "",
+        f"- generated / naive = {f['ratio_to_naive']:.2f}x (target >= {f['target_to_naive']:.0f}x: "
+        f"{met(f['ratio_to_naive'] >= f['target_to_naive'])})",
+        f"- generated / best ({f['best']}) = {f['ratio_to_best']:.2f} (target >= "
+        f"{f['target_to_best']:.2f}: {met(f['ratio_to_best'] >= f['target_to_best'] - 1e-9)})",
+        f"- generated / ceiling = {f['ratio_to_ceiling']:.2f} (what the framework and app cost)",
+        "",
+    ]
+    return lines
+
+
+def memory_table(framework: str, f: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            r["name"],
+            f"{r['idle_rss_mib']:.0f}",
+            f"{r['idle_pss_mib']:.0f}",
+            f"{r['rss_mib']:.0f}",
+            f"{r['pss_mib']:.0f}",
+            f"{r.get('shutdown_s', float('nan')):.1f} s, code {r.get('exit_code')}",
+        ]
+        for r in f["rows"]
+    ]
+    header = ["server", "idle RSS MiB", "idle PSS", "load RSS", "load PSS", "SIGTERM: exit in"]
+    return [f"### {framework}", "", *table(header, rows), ""]
+
+
+def section_commands(s: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Server commands",
+        "",
+        "Run from the rendered project's venv; HOST and PORT set.",
+        "",
+    ]
+    for framework in ("flask", "fastapi"):
+        for r in s.get(framework, {}).get("rows", []):
+            lines.append(f"- {r['name']}: `{short(r['command'])}`")
+    return [*lines, ""]
+
+
+def write(results: dict[str, Any]) -> None:
+    """RESULTS.md (with recommendations.md's reasons) and the chart."""
+    lines = section_meta(results)
+    if NOTES.exists():
+        lines += [NOTES.read_text().strip(), ""]
+    if "startup" in results:
+        lines += section_startup(results["startup"])
+    if "render" in results:
+        lines += section_render(results["render"])
+    if "servers" in results:
+        lines += section_servers(results["servers"]) + section_commands(results["servers"])
+    RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n")
+    data = WORK / "results.json"
+    data.write_text(json.dumps(results, indent=2))
+    run([str(envs.TOOLS / "bin" / "python"), str(BENCH / "chart.py"), str(data), str(CHART)])
