@@ -1,0 +1,128 @@
+"""The newcomer's path, end to end: newapp installed from its wheel makes projects that run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import newapp
+from conftest import REPO
+from support import (
+    clean_env,
+    free_port,
+    install,
+    install_packages,
+    make_venv,
+    request,
+    run,
+    run_ok,
+    start_server,
+    stop,
+    uv_executable,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("install")]
+
+
+@dataclass(frozen=True)
+class Installed:
+    """newapp installed from its wheel into a fresh virtualenv, with a home of its own."""
+
+    script: Path
+    home: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = clean_env({"HOME": str(self.home), "NO_COLOR": "1", **extra}, self.script.parent)
+        for name in ("NEWAPP_TEMPLATE_DIR", "NEWAPP_TEMPLATE_HISTORY", "GIT_CONFIG_GLOBAL"):
+            env.pop(name, None)  # the wheel alone must do: nothing may point back at the repo
+        return env
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """A non-editable install of a wheel built from this checkout."""
+    dist = tmp_path_factory.mktemp("dist")
+    run_ok([uv_executable(), "build", "--quiet", "--wheel", "--out-dir", dist, REPO], timeout=300)
+    [wheel] = dist.glob("newapp-*.whl")
+    python = make_venv(tmp_path_factory.mktemp("newapp") / ".venv", sys.executable)
+    install_packages(python, [str(wheel)])
+    home = tmp_path_factory.mktemp("home")
+    return Installed(python.parent / "newapp", home)
+
+
+@pytest.fixture(scope="session")
+def created(
+    installed: Installed, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., tuple[Path, Path]]:
+    """`newapp create NAME --yes [ARGS]` by the installed script, then the project installed
+    with its dev extra into its own fresh virtualenv; each name is made once."""
+    made: dict[str, tuple[Path, Path]] = {}
+
+    def create(name: str, *args: str) -> tuple[Path, Path]:
+        if name not in made:
+            where = tmp_path_factory.mktemp("created")
+            result = run([installed.script, "create", name, "--yes", *args], where, installed.env())
+            assert result.returncode == 0, result.stdout + result.stderr
+            project = where / name
+            python = make_venv(project / ".venv", sys.executable)
+            install(python, project)
+            made[name] = (project, python)
+        return made[name]
+
+    return create
+
+
+def test_version_and_help_of_the_installed_script(installed: Installed) -> None:
+    version = run_ok([installed.script, "--version"], env=installed.env())
+    assert newapp.__version__ in version
+    assert "create" in run_ok([installed.script, "--help"], env=installed.env())
+
+
+# The README's promise: `newapp create my-api --yes` on the defaults makes a FastAPI project
+# (a JSON API is the default use case), and --framework flask the Flask one.
+CASES = [
+    pytest.param("my-api", (), "my_api", "FastAPI", id="defaults-fastapi"),
+    pytest.param("my-site", ("--framework", "flask"), "my_site", "Flask", id="flask"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "package", "framework"), CASES)
+def test_created_project_passes_its_own_tests(
+    created: Callable[..., tuple[Path, Path]],
+    name: str,
+    args: tuple[str, ...],
+    package: str,
+    framework: str,
+) -> None:
+    project, python = created(name, *args)
+    answers = (project / ".copier-answers.yml").read_text()
+    assert f"framework: {framework.lower()}" in answers
+    run_ok([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, clean_env(), 300)
+
+
+@pytest.mark.parametrize(("name", "args", "package", "framework"), CASES)
+def test_created_project_serves_hello_and_stops_on_sigterm(
+    created: Callable[..., tuple[Path, Path]],
+    tmp_path: Path,
+    name: str,
+    args: tuple[str, ...],
+    package: str,
+    framework: str,
+) -> None:
+    project, python = created(name, *args)
+    port = free_port()
+    env = clean_env({"PORT": str(port), "FLASK_SECRET_KEY": "e2e-only"}, venv_python=python)
+    server = start_server([python, "-m", package], env, "127.0.0.1", port, tmp_path, cwd=project)
+    try:
+        hello = request(server, "GET", "/hello")
+    finally:
+        exit_code = stop(server, timeout=10)
+    # Exactly one key and value, whatever the JSON spacing.
+    assert (hello.status, json.loads(hello.body)) == (200, {"message": f"Hello, {framework}!"})
+    assert exit_code == 0
+    assert "Traceback" not in server.stdout() + server.stderr()
