@@ -103,6 +103,28 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
     assert "python -m my_api" in result.stdout
     assert "curl http://127.0.0.1:8000/hello" in result.stdout
     assert "pip install -e '.[dev]'" in result.stdout
+    assert "http://127.0.0.1:8000/docs" in result.stdout
+    assert "FLASK_SECRET_KEY" not in result.stdout
+    assert "╭" not in result.stdout  # plain lines, not panels, when stdout is no terminal
+
+
+@pytest.mark.parametrize(
+    ("args", "present", "absent"),
+    [
+        (["--framework", "flask"], "export FLASK_SECRET_KEY=", "/docs"),
+        (["--framework", "fastapi", "--no-auto-docs"], "python -m svc", "/docs"),
+        (["--framework", "fastapi", "--data", "port=9000"], "127.0.0.1:9000/docs", "8000"),
+    ],
+    ids=["flask-needs-a-secret", "fastapi-without-docs", "fastapi-port"],
+)
+def test_next_steps_fit_the_project(
+    workdir: Path, args: list[str], present: str, absent: str
+) -> None:
+    result = runner.invoke(app, ["create", "svc", "--yes", *args])
+    assert result.exit_code == 0, result.output
+    steps = result.stdout[result.stdout.index("Next steps") :]
+    assert present in steps
+    assert absent not in steps
 
 
 def test_flags_and_data_land_in_the_answers(workdir: Path) -> None:

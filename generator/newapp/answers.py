@@ -79,10 +79,13 @@ def unanswered(questions: QuestionSet, given: Mapping[str, Any]) -> list[str]:
     return [k for k in questions.keys if k not in given and k not in COMPUTED_KEYS]
 
 
-def git_identity() -> dict[str, str]:
-    """author_name and author_email from `git config`, where git and the settings exist."""
+def git_identity(given: Iterable[str] = ()) -> dict[str, str]:
+    """author_name and author_email from `git config`, where git and the settings exist; git is
+    not asked for the ones already `given`."""
     found: dict[str, str] = {}
     for key, setting in (("author_name", "user.name"), ("author_email", "user.email")):
+        if key in given:
+            continue
         try:
             result = subprocess.run(
                 ["git", "config", "--get", setting],

@@ -161,7 +161,7 @@ def create(
             "with flags, --data KEY=VALUE or --answers-file"
         )
     asker = _terminal_asker() if interactive else None
-    answers = collect(questions, given, asker=asker, defaults=git_identity())
+    answers = collect(questions, given, asker=asker, defaults=git_identity(given))
     target = dest if dest is not None else Path(answers["project_name"])
     _render(questions.root, answers, target, force=force, dry_run=dry_run, shown=interactive)
 
@@ -179,26 +179,23 @@ def _render(
     from newapp.recommend import recommend
     from newapp.render import render
 
-    out = ui.console()
     rec = recommend(answers)
     if not shown:  # the interactive flow showed the panel before asking for the framework
-        out.print(ui.recommendation_panel(rec))
+        ui.show_recommendation(rec)
     if answers["framework"] != rec.framework:
-        out.print(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
-    with out.status("Rendering the project..."):
+        ui.say(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
+    with ui.working("Rendering the project..."):
         outcome = render(root, answers, target, force=force, dry_run=dry_run)
     rows = [("create", f) for f in outcome.created] + [("overwrite", f) for f in outcome.replaced]
     if dry_run:
-        out.print(ui.file_list(f"Dry run: would write into {outcome.dest}", rows))
-        out.print("Nothing was written.")
+        ui.show_files(f"Dry run: would write into {outcome.dest}", rows)
+        ui.say("Nothing was written.")
         return
     if outcome.replaced:
-        out.print(ui.file_list("Replaced (--force)", [r for r in rows if r[0] == "overwrite"]))
-    out.print(f"Created {outcome.dest} ({len(rows)} files).")
+        ui.show_files("Replaced (--force)", [r for r in rows if r[0] == "overwrite"])
+    ui.say(f"Created {outcome.dest} ({len(rows)} files).")
     label = os.path.relpath(outcome.dest) if not str(target).startswith("/") else str(outcome.dest)
-    out.print(
-        ui.next_steps_panel(label, answers["package_name"], answers["port"], answers["framework"])
-    )
+    ui.show_list("Next steps", ui.next_steps(label, answers))
 
 
 @app.command("recommend")
@@ -227,7 +224,7 @@ def recommend_command(
         return
     from newapp import ui
 
-    ui.console().print(ui.recommendation_panel(rec))
+    ui.show_recommendation(rec)
 
 
 @app.command()
@@ -235,7 +232,7 @@ def compare() -> None:
     """The Flask vs FastAPI comparison, factor by factor."""
     from newapp import ui
 
-    ui.console().print(ui.comparison_table())
+    ui.show_comparison()
 
 
 @app.command()

@@ -9,7 +9,7 @@ import questionary
 
 from newapp.questions import Question
 from newapp.recommend import Recommendation
-from newapp.ui import NAMES, console, recommendation_panel
+from newapp.ui import NAMES, show_recommendation
 
 
 class TerminalAsker:
@@ -33,7 +33,7 @@ class TerminalAsker:
         return questionary.text(message, default=str(default), validate=check).unsafe_ask()
 
     def choose_framework(self, recommendation: Recommendation) -> str:
-        console().print(recommendation_panel(recommendation))
+        show_recommendation(recommendation, panel=True)
         best, other = recommendation.framework, recommendation.other
         choices = [
             questionary.Choice(title=f"{NAMES[best]} (recommended)", value=best),

@@ -80,6 +80,7 @@ class QuestionSet:
         self.root = root or template_root()
         self.questions = _load(self.root / "copier.yml")
         self.by_key = {q.key: q for q in self.questions}
+        self._compiled: dict[str, Any] = {}
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -97,7 +98,11 @@ class QuestionSet:
 
     def render(self, text: str, answers: Mapping[str, Any]) -> str:
         """Render one Jinja string of copier.yml with the answers so far."""
-        return str(self._env.from_string(text).render(**answers))
+        if "{" not in text:  # no Jinja in it: compiling it would only cost time
+            return text
+        if text not in self._compiled:  # compiled once: a validator runs at every re-ask
+            self._compiled[text] = self._env.from_string(text)
+        return str(self._compiled[text].render(**answers))
 
     def parse(self, key: str, raw: Any) -> Any:
         """Turn a raw answer (a flag's or a YAML value) into its typed value, or raise BadAnswer."""
@@ -134,7 +139,9 @@ def _load(path: Path) -> tuple[Question, ...]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when present: copier.yml parses several times faster.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, yaml.YAMLError) as error:
         raise TemplateMissing(f"cannot read the question set {path}: {error}") from None
     return tuple(_question(key, spec) for key, spec in data.items() if not key.startswith("_"))

@@ -78,8 +78,7 @@ def run(path: Path, items: Sequence[str], *, dry_run: bool) -> None:
     from newapp.questions import QuestionSet
 
     data = parse_data(items, QuestionSet().keys)
-    out = ui.console()
-    with out.status("Updating the project..."):
+    with ui.working("Updating the project..."):
         outcome = update(path, data, dry_run=dry_run)
     show(outcome)
 
@@ -88,18 +87,17 @@ def show(outcome: UpdateOutcome) -> None:
     """Print the outcome; raise UpdateConflict (exit 4) when conflicts are (or would be) left."""
     from newapp import ui
 
-    out = ui.console()
     if outcome.up_to_date:
-        out.print(
+        ui.say(
             f"{outcome.project.name} is already up to date with newapp's template "
             f"{outcome.new_version}."
         )
         return
-    out.print(_heading(outcome))
-    out.print(ui.file_list("", outcome.changes))
+    ui.say(_heading(outcome))
+    ui.show_files("", outcome.changes)
     files = ", ".join(outcome.conflicts)
     if outcome.dry_run:
-        out.print("Nothing was written.")
+        ui.say("Nothing was written.")
         if outcome.conflicts:
             raise UpdateConflict(
                 f"the update would leave conflicts in {files}; nothing was written"
@@ -110,7 +108,7 @@ def show(outcome: UpdateOutcome) -> None:
             f"the template and your edits changed the same lines of {files}; resolve the "
             "<<<<<<< markers, then git add those files and commit"
         )
-    out.print("Review the changes with `git diff`, then commit them.")
+    ui.say("Review the changes with `git diff`, then commit them.")
 
 
 def _heading(outcome: UpdateOutcome) -> str:
