@@ -14,6 +14,7 @@ import newapp
 from conftest import REPO
 from support import (
     clean_env,
+    find_python,
     free_port,
     install,
     install_packages,
@@ -35,6 +36,7 @@ class Installed:
 
     script: Path
     home: Path
+    wheel: Path
 
     def env(self, **extra: str) -> dict[str, str]:
         env = clean_env({"HOME": str(self.home), "NO_COLOR": "1", **extra}, self.script.parent)
@@ -52,7 +54,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     python = make_venv(tmp_path_factory.mktemp("newapp") / ".venv", sys.executable)
     install_packages(python, [str(wheel)])
     home = tmp_path_factory.mktemp("home")
-    return Installed(python.parent / "newapp", home)
+    return Installed(python.parent / "newapp", home, wheel)
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +83,17 @@ def test_version_and_help_of_the_installed_script(installed: Installed) -> None:
     version = run_ok([installed.script, "--version"], env=installed.env())
     assert newapp.__version__ in version
     assert "create" in run_ok([installed.script, "--help"], env=installed.env())
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
+def test_newapp_runs_on_other_pythons(installed: Installed, tmp_path: Path, version: str) -> None:
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} here (looked in pyenv and PATH)")
+    venv_python = make_venv(tmp_path / ".venv", python)
+    install_packages(venv_python, [str(installed.wheel)])
+    run_ok([venv_python.parent / "newapp", "create", "app", "--yes"], tmp_path, installed.env())
+    assert "framework: fastapi" in (tmp_path / "app" / ".copier-answers.yml").read_text()
 
 
 # The README's promise: `newapp create my-api --yes` on the defaults makes a FastAPI project
