@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -342,6 +343,50 @@ def test_fastapi_docs_work_offline(servers: Callable[[str], Server]) -> None:
         asset_url = next(part for part in html.split('"') if part.endswith(asset))
         assert asset_url.startswith("/")
         assert request(server, "GET", asset_url).status == 200
+
+
+CHROMIUM = shutil.which("chromium")
+# Everything but the app is unreachable: names resolve to nothing, and every other address
+# goes through a proxy that is a closed port. The flags that stop Chromium's own background
+# traffic are the ones this machine needs for a clean headless run.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=127.0.0.1",
+    "--virtual-time-budget=10000",
+    "--dump-dom",
+]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (Debian package: chromium)")
+@pytest.mark.parametrize(
+    ("framework", "page", "rendered"),
+    [
+        pytest.param("fastapi", "/docs", 'data-path="/hello"', id="fastapi-swagger"),
+        pytest.param("fastapi", "/redoc", "/hello", id="fastapi-redoc"),
+        pytest.param("flask", "/openapi/swagger", 'data-path="/hello"', id="flask-swagger"),
+    ],
+)
+def test_docs_render_in_a_browser_with_no_network_but_the_app(
+    servers: Callable[[str], Server], framework: str, page: str, rendered: str, tmp_path: Path
+) -> None:
+    server = servers(framework)
+    profile = tmp_path / "chromium-profile"
+    result = run(
+        [CHROMIUM or "chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", server.url + page],
+        env=clean_env({"HOME": str(tmp_path)}),
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert rendered in result.stdout, result.stdout[-2000:]
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
