@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,43 @@ def test_json_shape_for_scripts() -> None:
 def test_incomplete_or_unknown_answers_are_refused(answers: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         recommend(answers)
+
+
+# --- The reasons in the generated README --------------------------------------------------------
+
+
+ALL_NO = {key: False for key in FACTORS} | {"app_kind": "web"}
+ALL_YES = {key: True for key in FACTORS} | {"app_kind": "api"}
+
+
+def test_the_templates_copy_of_the_reasons_is_fresh() -> None:
+    from gen_reasons import TARGET, reasons_jinja
+
+    assert TARGET.read_text(encoding="utf-8") == reasons_jinja(), (
+        "template_shared/reasons.jinja is stale: run `python tests/gen_reasons.py`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "chosen_by"),
+    [
+        pytest.param({**ALL_NO, "framework": "flask"}, "recommendation", id="flask-recommended"),
+        pytest.param(
+            {**ALL_YES, "framework": "fastapi"}, "recommendation", id="fastapi-recommended"
+        ),
+        pytest.param({**ALL_YES, "framework": "flask"}, "user", id="flask-chosen"),
+    ],
+)
+def test_generated_readme_gives_every_reason(
+    answers: dict[str, object], chosen_by: str, tmp_path: Path
+) -> None:
+    from support import render
+
+    readme = (render(tmp_path / "p", {**answers, "project_name": "p"}) / "README.md").read_text()
+    why = readme[readme.index("## Why") : readme.index("## Develop")]
+    for reason in recommend(answers).reasons:
+        assert f"| {reason.factor} |" in why
+        assert reason.why in why
+    name = {"flask": "Flask", "fastapi": "FastAPI"}[str(answers["framework"])]
+    assert (f"newapp recommended {name} for your answers" in why) == (chosen_by == "recommendation")
+    assert (f"You chose {name}" in why) == (chosen_by == "user")

@@ -1,0 +1,51 @@
+"""Write template_shared/reasons.jinja, the recommendation's reason texts for the generated README.
+
+The texts live in newapp.recommend; the README template imports this file, so they are written
+once. Run `python tests/gen_reasons.py` after changing them (tests/test_recommend.py checks it).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from newapp.recommend import FACTORS, Reason, recommend
+
+TARGET = Path(__file__).resolve().parents[1] / "template_shared" / "reasons.jinja"
+
+
+def every_reason() -> list[Reason]:
+    """One reason for every answer of every factor (two answer sets cover them all)."""
+    yes = {key: True for key in FACTORS} | {"app_kind": "api"}
+    no = {key: False for key in FACTORS} | {"app_kind": "web"}
+    return [*recommend(yes).reasons, *recommend(no).reasons]
+
+
+def lookup_key(key: str, answer: object) -> str:
+    """How the template finds a reason: "auto_docs=true", "app_kind=web"."""
+    return f"{key}={str(answer).lower()}"
+
+
+def reasons_jinja() -> str:
+    """The file's text: Jinja `set` statements holding FACTORS and every reason."""
+    factors = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in FACTORS.items())
+    rows = [
+        f"    {json.dumps(lookup_key(r.key, r.answer))}: "
+        f"[{json.dumps(r.favours)}, {json.dumps(r.why)}],"
+        for r in sorted(every_reason(), key=lambda r: lookup_key(r.key, r.answer))
+    ]
+    return "\n".join(
+        [
+            "{#- Made from newapp's recommend.py by `python tests/gen_reasons.py`. -#}",
+            f"{{%- set FACTORS = {{{factors}}} -%}}",
+            "{%- set REASONS = {",
+            *rows,
+            "} -%}",
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    TARGET.write_text(reasons_jinja(), encoding="utf-8")
+    print(f"wrote {TARGET}")
