@@ -67,6 +67,8 @@ PARITY = [
     ("app_kind", "cli", False),
     ("app_kind", "web", True),
     ("description", "two\nlines", False),
+    ("description", "line\u2028separator", False),
+    ("author_name", "next\x85line", False),
 ]
 
 
