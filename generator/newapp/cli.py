@@ -206,25 +206,35 @@ def recommend_command(
     auto_docs: AutoDocs = None,
     type_validation: TypeValidation = None,
     needs_extensions: NeedsExtensions = None,
+    framework: Annotated[
+        str | None,
+        typer.Option(help="Show what a flask or fastapi project would contain, if not the one."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts and CI.")] = False,
     yes: Yes = False,
 ) -> None:
-    """Only the decision: which framework fits your answers, and why."""
+    """Only the decision: which framework fits your answers, why, and what you would get."""
     from newapp.answers import collect
+    from newapp.contents import contents
     from newapp.questions import QuestionSet
     from newapp.recommend import recommend
 
     given = _factor_flags(locals())
     ask = not (yes or as_json) and sys.stdin.isatty() and len(given) < len(FLAG_KEYS)
     asker = _terminal_asker() if ask else None
-    answers = collect(QuestionSet(), given, asker=asker, keys=FLAG_KEYS)
+    questions = QuestionSet()
+    answers = collect(questions, given, asker=asker, keys=FLAG_KEYS)
     rec = recommend(answers)
+    chosen = rec.framework if framework is None else questions.accept("framework", framework, {})
+    parts = [item.text for item in contents({**answers, "framework": chosen})]
     if as_json:
-        typer.echo(json.dumps(rec.to_dict(), indent=2))
+        shape = {**rec.to_dict(), "contents_for": chosen, "contents": parts}
+        typer.echo(json.dumps(shape, indent=2))
         return
     from newapp import ui
 
     ui.show_recommendation(rec)
+    ui.show_list(f"What your {ui.NAMES[chosen]} project will contain", parts)
 
 
 @app.command()

@@ -1,0 +1,151 @@
+"""What a project made from given answers will contain, in words (pure, no I/O).
+
+Each item names the file that proves it, so a test can render the project and hold every
+claim to the files (tests/test_contents.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing the project will have, and where it is: `path` holds the text `proof`."""
+
+    text: str
+    path: str  # relative to the project; "{package}" stands for the package folder
+    proof: str
+
+
+def contents(answers: Mapping[str, Any]) -> list[Item]:
+    """The project's parts for these answers: the six when-to-use ones and `framework` (`ci`
+    too, where given)."""
+    flask = answers["framework"] == "flask"
+    return [
+        *_app(answers, flask),
+        *_extras(answers, flask),
+        *_production(answers, flask),
+    ]
+
+
+def _app(answers: Mapping[str, Any], flask: bool) -> list[Item]:
+    name = "Flask" if flask else "FastAPI"
+    items = [
+        Item(
+            f"a {name} app: GET /hello, POST /hello with a validated body, GET /healthz",
+            "src/{package}/routes.py",
+            "/healthz",
+        )
+    ]
+    if answers["app_kind"] == "web":
+        templating = "Flask's Jinja templates" if flask else "Jinja2Templates + StaticFiles"
+        items.append(
+            Item(
+                f"HTML pages for people: a base layout and an index page ({templating}), "
+                "and a static folder",
+                "src/{package}/templates/base.html",
+                "<html",
+            )
+        )
+    else:
+        items.append(
+            Item(
+                "JSON error responses (404, 405, 413, 422, 500), never an HTML page or a traceback",
+                "tests/test_app.py",
+                "test_errors_are_json",
+            )
+        )
+    return items
+
+
+def _extras(answers: Mapping[str, Any], flask: bool) -> list[Item]:
+    items: list[Item] = []
+    if not flask:
+        if answers["auto_docs"]:
+            items.append(
+                Item(
+                    "interactive API docs at /docs (Swagger UI) and /redoc, served without a CDN",
+                    "src/{package}/app.py",
+                    "FastAPIOffline",
+                )
+            )
+        else:
+            items.append(
+                Item(
+                    "API docs routes off (DOCS_ENABLED=true turns them on)",
+                    "src/{package}/settings.py",
+                    "docs_enabled: bool = False",
+                )
+            )
+    if answers["high_concurrency"]:
+        if flask:
+            items.append(
+                Item(
+                    "gunicorn threads sized for many slow I/O calls at once (16 per worker)",
+                    "src/{package}/gunicorn_conf.py",
+                    "threads = 16",
+                )
+            )
+        else:
+            items.append(
+                Item(
+                    "a shared httpx.AsyncClient, opened in the app's lifespan, for async calls "
+                    "to other services",
+                    "src/{package}/app.py",
+                    "AsyncClient",
+                )
+            )
+    return items
+
+
+def _production(answers: Mapping[str, Any], flask: bool) -> list[Item]:
+    server = (
+        "gunicorn (threaded workers)" if flask else "uvicorn (worker processes, uvloop, httptools)"
+    )
+    items = [
+        Item(
+            f"`python -m <package>` starts {server}, which stops gracefully on SIGTERM",
+            "src/{package}/__main__.py",
+            "gunicorn" if flask else "uvicorn",
+        ),
+        Item(
+            "settings from environment variables; "
+            + ("FLASK_SECRET_KEY required in production" if flask else "pydantic-settings"),
+            "src/{package}/app.py" if flask else "src/{package}/settings.py",
+            "from_prefixed_env" if flask else "BaseSettings",
+        ),
+        Item(
+            "security headers and a request body size limit",
+            "src/{package}/app.py" if flask else "src/{package}/middleware.py",
+            "X-Content-Type-Options",
+        ),
+        Item(
+            "tests (pytest), with ruff and mypy --strict configured",
+            "pyproject.toml",
+            "strict = true",
+        ),
+        Item(
+            "a Dockerfile: multi-stage, slim, non-root, with a health check",
+            "Dockerfile",
+            "HEALTHCHECK",
+        ),
+    ]
+    if answers.get("ci", True):
+        items.append(
+            Item(
+                "a GitHub Actions workflow: ruff, mypy and pytest on every supported Python",
+                ".github/workflows/ci.yml",
+                "mypy",
+            )
+        )
+    items.append(
+        Item(
+            "a README: develop, test, deploy, and why this framework for your answers",
+            "README.md",
+            "## Why ",
+        )
+    )
+    return items

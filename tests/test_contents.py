@@ -1,0 +1,33 @@
+"""What `newapp recommend` says a project will contain (test_combinations.py holds every item
+to the files of every rendered combination)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from newapp.cli import app
+
+
+@pytest.mark.parametrize(
+    ("flags", "present", "absent"),
+    [
+        (["--app-kind", "web"], "HTML pages", "JSON error responses"),
+        (["--app-kind", "api", "--no-auto-docs"], "docs routes off", "HTML pages"),
+        (["--high-concurrency"], "httpx.AsyncClient", "gunicorn"),
+        (["--high-concurrency", "--framework", "flask"], "16 per worker", "uvicorn"),
+    ],
+    ids=["web-pages", "no-docs", "fastapi-io", "flask-io"],
+)
+def test_recommend_ends_with_what_the_project_will_contain(
+    flags: list[str], present: str, absent: str
+) -> None:
+    result = CliRunner().invoke(app, ["recommend", "--yes", *flags])
+    assert result.exit_code == 0, result.output
+    listed = result.stdout[result.stdout.index("project will contain") :]
+    assert present in listed
+    assert absent not in listed
+    shape = json.loads(CliRunner().invoke(app, ["recommend", "--json", *flags]).stdout)
+    assert any(present in line for line in shape["contents"])
