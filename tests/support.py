@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import re
@@ -106,6 +107,42 @@ def run_ok(
             f"\n--- stderr\n{result.stderr}"
         )
     return result.stdout
+
+
+# --- Answer combinations ----------------------------------------------------------------------
+
+FACTORS = ("high_concurrency", "async_ok", "auto_docs", "type_validation", "needs_extensions")
+
+# The answers that change a project's code (everything but README.md and the answers file);
+# the others only change the README's "Why" section. Flask serves docs when auto_docs is yes,
+# and validates with pydantic when either auto_docs or type_validation is.
+CODE_KEYS = {
+    "flask": ("app_kind", "high_concurrency", "auto_docs", "openapi"),
+    "fastapi": ("app_kind", "high_concurrency", "auto_docs"),
+}
+
+
+def combinations(framework: str) -> list[dict[str, Any]]:
+    """All 64 answer sets for one framework."""
+    return [
+        {"framework": framework, "app_kind": kind, **dict(zip(FACTORS, values, strict=True))}
+        for kind in ("api", "web")
+        for values in itertools.product([False, True], repeat=len(FACTORS))
+    ]
+
+
+def code_signature(answers: dict[str, Any]) -> tuple[Any, ...]:
+    """The values of the answers that decide a project's code."""
+    derived = {**answers, "openapi": answers["auto_docs"] or answers["type_validation"]}
+    return tuple(derived[key] for key in CODE_KEYS[answers["framework"]])
+
+
+def distinct(framework: str) -> list[dict[str, Any]]:
+    """One answer set per distinct project code: the first combination of each signature."""
+    firsts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for answers in combinations(framework):
+        firsts.setdefault(code_signature(answers), answers)
+    return list(firsts.values())
 
 
 # --- Pythons and virtualenvs -------------------------------------------------------------------

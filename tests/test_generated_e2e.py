@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import pytest
 from support import (
     Server,
     clean_env,
+    distinct,
     find_python,
     free_port,
     install,
@@ -63,15 +65,22 @@ class Variant:
     python_version: str = CURRENT
     editable: bool = True  # False installs the built wheel, which checks what it packages
     long_names: bool = False  # the longest names and port allowed: no line may get too long
+    extra: tuple[tuple[str, Any], ...] = ()  # more answers (when-to-use ones)
 
     @property
     def id(self) -> str:
         long = "-long-names" if self.long_names else ""
+        if self.extra:  # a combination: the when-to-use answers that are yes
+            yes = [key for key, value in self.extra if value is True]
+            return "-".join(["combo", self.framework, self.app_kind, *yes])
         return f"{self.framework}-{self.app_kind}-py{self.python_version}{long}"
 
     @property
     def package(self) -> str:
-        return LONG_PACKAGE if self.long_names else f"e2e_{self.framework}_{self.app_kind}"
+        if self.long_names:
+            return LONG_PACKAGE
+        answers = hashlib.sha256(repr(self.extra).encode()).hexdigest()[:6]
+        return f"e2e_{self.framework}_{self.app_kind}_{answers}"
 
     def answers(self) -> dict[str, Any]:
         answers: dict[str, Any] = {
@@ -82,6 +91,7 @@ class Variant:
             "project_name": self.package.replace("_", "-"),
             "package_name": self.package,
         }
+        answers.update(self.extra)
         if self.long_names:
             answers.update(project_name=LONG_PROJECT, port=65535)
         return answers
@@ -121,6 +131,13 @@ OTHER_PYTHONS = [
     Variant("fastapi", "web", "3.13"),
 ]
 WEB = [variant for variant in OTHER_PYTHONS if variant.app_kind == "web"]
+# One project per distinct code the when-to-use answers can make (test_combinations.py proves
+# the other combinations render the same code): 12 for Flask, 8 for FastAPI.
+DISTINCT = [
+    Variant(answers["framework"], answers["app_kind"], extra=tuple(sorted(answers.items())))
+    for framework in NAMES
+    for answers in distinct(framework)
+]
 
 CHECKS = {
     "pytest": ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
@@ -216,7 +233,7 @@ def tool_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize("variant", by_framework([*MAIN.values(), *OTHER_PYTHONS]))
+@pytest.mark.parametrize("variant", by_framework([*MAIN.values(), *OTHER_PYTHONS, *DISTINCT]))
 def test_project_passes_its_own_checks(
     projects: Callable[[Variant], Project], variant: Variant, check: str
 ) -> None:
