@@ -76,9 +76,53 @@ def servers(ax: Axes, framework: str, f: dict[str, Any], load: dict[str, Any]) -
     ax.set_title(title + f"{f['ratio_to_best']:.0%} of best (wrk -c{load['connections']})")
 
 
+def slowio(ax: Axes, s: dict[str, Any]) -> None:
+    rows = s["rows"]
+    xs = list(range(len(rows)))
+    labels = [
+        f"{r['threads']}\n{r['shipped']}" if r["shipped"] else str(r["threads"]) for r in rows
+    ]
+    colors = [NEWAPP if r["shipped"] else OTHER for r in rows]
+    ax.bar(xs, [r["slow"]["rps"] for r in rows], color=colors, width=0.6)
+    for x, r in zip(xs, rows, strict=True):
+        label = f"{r['slow']['rps']:,.0f}\np99 {r['slow']['p99_ms']:.0f} ms"
+        ax.text(x, r["slow"]["rps"], label, ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(xs, labels)
+    ax.set_xlabel(f"gunicorn threads per worker ({s['workers']} workers)")
+    ax.set_ylabel(f"bars: /slow ({s['pause_ms']} ms wait) req/s, -c128")
+    ax.set_ylim(0, max(r["slow"]["rps"] for r in rows) * 1.3)
+    twin = ax.twinx()
+    twin.plot(xs, [r["hello"]["rps"] for r in rows], "k.--", label="/hello req/s, -c64")
+    twin.set_ylim(0, max(r["hello"]["rps"] for r in rows) * 1.3)
+    twin.set_ylabel("dashed: /hello req/s (fast path)")
+    twin.legend(loc="upper left", fontsize=8)
+    ax.set_title("5. Flask, slow I/O: more threads, more waiting requests served")
+
+
+def memory(ax: Axes, s: dict[str, Any]) -> None:
+    names, idle, loaded, colors = [], [], [], []
+    for framework in ("flask", "fastapi"):
+        for r in s.get(framework, {}).get("rows", []):
+            if r["role"] in {"generated", "naive"} or r["name"] == s[framework]["best"]:
+                names.append(f"{framework}: {r['name']}")
+                idle.append(r["idle_pss_mib"])
+                loaded.append(r["pss_mib"])
+                colors.append(COLORS[r["role"]])
+    ys = list(range(len(names)))
+    ax.barh([y - 0.2 for y in ys], idle, 0.4, color=colors, alpha=0.5, label="idle")
+    ax.barh([y + 0.2 for y in ys], loaded, 0.4, color=colors, label="under load")
+    for y, (i, v) in enumerate(zip(idle, loaded, strict=True)):
+        ax.text(v, y + 0.2, f" {v:.0f} MiB (idle {i:.0f})", va="center", fontsize=8)
+    ax.set_yticks(ys, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(loaded + idle) * 1.4)
+    ax.set_xlabel("MiB, PSS summed over all processes (lower is better); pale = idle")
+    ax.set_title("4. Memory: generated, naive and the fastest alternative")
+
+
 def main() -> None:
     results = json.loads(Path(sys.argv[1]).read_text())
-    fig, axes = plt.subplots(2, 2, figsize=(16, 10))
+    fig, axes = plt.subplots(3, 2, figsize=(16, 15))
     if "startup" in results:
         startup(axes[0][0], results["startup"])
     if "render" in results:
@@ -87,6 +131,10 @@ def main() -> None:
     for ax, framework in zip(axes[1], ("flask", "fastapi"), strict=True):
         if framework in s:
             servers(ax, framework, s[framework], s["load"])
+    if "slowio" in results:
+        slowio(axes[2][0], results["slowio"])
+    if "flask" in s or "fastapi" in s:
+        memory(axes[2][1], s)
     m = results["meta"]
     quick = "  (QUICK SMOKE RUN)" if m["quick"] else ""
     fig.suptitle(
@@ -94,7 +142,7 @@ def main() -> None:
         "orange = newapp / generated project, grey = naive, hatched = framework-less ceiling",
         fontsize=12,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(sys.argv[2], dpi=100)
 
 

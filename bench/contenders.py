@@ -7,7 +7,7 @@ settings. PORT and HOST are in every contender's environment; WEB_CONCURRENCY ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common import APPS, HOST
 from envs import Project
@@ -24,10 +24,19 @@ class Contender:
     role: str  # generated | naive | ceiling | alternative
     argv: list[str]
     port_args: bool = False  # append --host 127.0.0.1 --port N (else PORT/HOST env only)
+    env: dict[str, str] = field(default_factory=dict)  # on top of servers.base_env()
 
     def command(self, port: int) -> list[str]:
         argv = [arg.replace("{bind}", f"{HOST}:{port}") for arg in self.argv]
         return [*argv, "--host", HOST, "--port", str(port)] if self.port_args else argv
+
+
+def shown(contender: Contender) -> str:
+    """The command line as RESULTS.md shows it: extra environment first, $PORT for the port."""
+    argv = (
+        " ".join(contender.command(0)).replace(":0 ", ":$PORT ").replace("--port 0", "--port $PORT")
+    )
+    return " ".join([*(f"{k}={v}" for k, v in contender.env.items()), argv])
 
 
 def _granian(py: str, interface: str, workers: int, target: str, *opts: str) -> list[str]:
@@ -44,12 +53,25 @@ def flask(p: Project) -> list[Contender]:
         Contender("generated: python -m (gunicorn)", "generated", [py, "-m", pkg]),
         Contender("naive: app.run() dev server", "naive", [py, str(APPS / "naive_flask.py")]),
         Contender("ceiling: bare WSGI, same gunicorn", "ceiling", [*conf, "ceiling:wsgi"]),
-        Contender("gunicorn sync w=2", "alternative", [*conf, "-k", "sync", "-w", "2"]),
-        Contender("gunicorn sync w=5", "alternative", [*conf, "-k", "sync", "-w", "5"]),
-        Contender("gunicorn gthread w=2 t=4", "alternative", [*conf, "-w", "2", "--threads", "4"]),
-        Contender("gunicorn gthread w=3 t=2", "alternative", [*conf, "-w", "3", "--threads", "2"]),
         Contender(
-            "granian wsgi w=1", "alternative", _granian(py, "wsgi", 1, factory, "--factory"), True
+            "generated + ACCESS_LOG=1", "alternative", [py, "-m", pkg], env={"ACCESS_LOG": "1"}
+        ),
+        Contender(
+            "gunicorn sync w=2", "alternative", [*conf, "-k", "sync", "--threads", "1", "-w", "2"]
+        ),
+        Contender(
+            "gunicorn sync w=5 (2 x CPUs + 1)",
+            "alternative",
+            [*conf, "-k", "sync", "--threads", "1", "-w", "5"],
+        ),
+        Contender("gunicorn gthread w=2 t=4", "alternative", [*conf, "-w", "2", "--threads", "4"]),
+        Contender(
+            "gunicorn gthread w=2 t=16", "alternative", [*conf, "-w", "2", "--threads", "16"]
+        ),
+        Contender(
+            "gunicorn gthread w=5 t=4 (old default)",
+            "alternative",
+            [*conf, "-w", "5", "--threads", "4"],
         ),
         Contender(
             "granian wsgi w=2", "alternative", _granian(py, "wsgi", 2, factory, "--factory"), True
@@ -81,9 +103,11 @@ def fastapi(p: Project) -> list[Contender]:
         Contender(
             "ceiling: bare ASGI, same uvicorn", "ceiling", [py, str(APPS / "ceiling_uvicorn.py")]
         ),
+        Contender(
+            "generated + ACCESS_LOG=1", "alternative", [py, "-m", pkg], env={"ACCESS_LOG": "1"}
+        ),
         Contender("uvicorn w=1", "alternative", [*uvicorn, "1"], True),
         Contender("uvicorn w=3", "alternative", [*uvicorn, "3"], True),
-        Contender("granian asgi w=1", "alternative", _granian(py, "asgi", 1, app), True),
         Contender("granian asgi w=2", "alternative", _granian(py, "asgi", 2, app), True),
         Contender(
             "granian asgi w=2 +proxy headers",

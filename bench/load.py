@@ -20,11 +20,13 @@ SKIPPED_HEADERS = {"date", "server", "content-length", "connection", "keep-alive
 
 @dataclass(frozen=True)
 class Load:
-    """wrk's shape: threads, open connections, seconds."""
+    """wrk's shape: threads, open connections, seconds, the path and wrk's request timeout."""
 
     threads: int = 2
     connections: int = 64
-    seconds: int = 5
+    seconds: int = 3
+    path: str = PATH
+    timeout: int = 2
 
     def argv(self, port: int, seconds: int | None = None) -> list[str]:
         return [
@@ -33,10 +35,10 @@ class Load:
             f"-c{self.connections}",
             f"-d{seconds or self.seconds}s",
             "--timeout",
-            "2s",
+            f"{self.timeout}s",
             "-s",
             str(LUA),
-            f"http://{HOST}:{port}{PATH}",
+            f"http://{HOST}:{port}{self.path}",
         ]
 
 

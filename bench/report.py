@@ -64,11 +64,13 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def loadavg(part: dict[str, Any]) -> str:
-    """The machine's 1-minute load average around a part (2 cores: above ~2, others ran too)."""
+    """When a part ran, for how long, and the machine's 1-minute load average around it
+    (2 cores: above ~3 while wrk and a server run, something else ran too)."""
     if "loadavg" not in part:
         return ""
     before, after = part["loadavg"]
-    return f"Load average (1 min, 2 cores) before / after: {before:.1f} / {after:.1f}."
+    when = f"Measured {part['date']} in {part['minutes']:.1f} min. " if "date" in part else ""
+    return f"{when}Load average (1 min, 2 cores) before / after: {before:.1f} / {after:.1f}."
 
 
 def met(ok: bool) -> str:
@@ -187,6 +189,9 @@ def framework_table(framework: str, f: dict[str, Any]) -> list[str]:
         f"{met(f['ratio_to_naive'] >= f['target_to_naive'])})",
         f"- generated / best ({f['best']}) = {f['ratio_to_best']:.2f} (target >= "
         f"{f['target_to_best']:.2f}: {met(f['ratio_to_best'] >= f['target_to_best'] - 1e-9)})",
+        f"- generated / best on {f['shipped_server']} ({f['best_same_server']}) = "
+        f"{f['ratio_to_best_same_server']:.2f} (target >= {f['target_to_best']:.2f}: "
+        f"{met(f['ratio_to_best_same_server'] >= f['target_to_best'] - 1e-9)})",
         f"- generated / ceiling = {f['ratio_to_ceiling']:.2f} (what the framework and app cost)",
         "",
     ]
@@ -207,6 +212,37 @@ def memory_table(framework: str, f: dict[str, Any]) -> list[str]:
     ]
     header = ["server", "idle RSS MiB", "idle PSS", "load RSS", "load PSS", "SIGTERM: exit in"]
     return [f"### {framework}", "", *table(header, rows), ""]
+
+
+def section_slowio(s: dict[str, Any]) -> list[str]:
+    slow, fast = s["loads"]["slow"], s["loads"]["hello"]
+    lines = ["## 5. Flask under slow I/O: gunicorn threads per worker", ""]
+    lines += [
+        f"The generated gunicorn config with `--threads N` (workers as shipped: {s['workers']} "
+        "here),",
+        "serving the generated app plus `GET /slow`, which sleeps "
+        f"{s['pause_ms']} ms like a view waiting on a",
+        f"database or an HTTP API (`bench/apps/slow_flask.py`). `wrk -c{slow['connections']}` "
+        f"on /slow, `-c{fast['connections']}` on /hello,",
+        f"{s['seconds']} s each, {s['rounds']} rounds in a rotating order; medians.",
+        "",
+        loadavg(s),
+        "",
+    ]
+    rows = [
+        [
+            f"{r['threads']}" + (f" ({r['shipped']})" if r["shipped"] else ""),
+            f"{r['slow']['rps']:.0f}",
+            f"{r['slow']['p99_ms']:.0f}",
+            f"{r['hello']['rps']:.0f}",
+            f"{r['hello']['p99_ms']:.1f}",
+            f"{r['slow']['errors'] + r['hello']['errors']:.0f}",
+        ]
+        for r in s["rows"]
+    ]
+    header = ["threads per worker", "/slow req/s", "/slow p99 ms", "/hello req/s"]
+    lines += table([*header, "/hello p99 ms", "errors"], rows)
+    return [*lines, "", f"Command: `{short(s['command'])}`", ""]
 
 
 def section_commands(s: dict[str, Any]) -> list[str]:
@@ -232,7 +268,11 @@ def write(results: dict[str, Any]) -> None:
     if "render" in results:
         lines += section_render(results["render"])
     if "servers" in results:
-        lines += section_servers(results["servers"]) + section_commands(results["servers"])
+        lines += section_servers(results["servers"])
+    if "slowio" in results:
+        lines += section_slowio(results["slowio"])
+    if "servers" in results:
+        lines += section_commands(results["servers"])
     RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n")
     data = WORK / "results.json"
     data.write_text(json.dumps(results, indent=2))

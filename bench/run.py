@@ -1,12 +1,14 @@
 """The one command: set up, measure start-up, rendering and servers, write RESULTS.md + chart.
 
 python bench/run.py            # the full run (about 25 minutes on 2 cores)
+python bench/run.py --parts servers,slowio --skip-setup   # just the servers (about 20 min)
 python bench/run.py --quick    # a short smoke run of every part
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -20,11 +22,12 @@ import envs  # after the path is set, so `python bench/run.py` works from anywhe
 import render
 import report
 import servers
+import slowio
 import startup
 from common import WORK
 from load import Load
 
-PARTS = ("startup", "render", "servers")
+PARTS = ("startup", "render", "servers", "slowio")
 RESULTS = WORK / "results.json"
 
 
@@ -33,7 +36,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="few short rounds: a smoke run")
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated subset to run")
     parser.add_argument("--rounds", type=int, help="server rounds (default 10, quick 2)")
-    parser.add_argument("--seconds", type=int, help="seconds per wrk run (default 5, quick 1)")
+    parser.add_argument("--seconds", type=int, help="seconds per wrk run (default 3, quick 1)")
     parser.add_argument("--frameworks", default="flask,fastapi", help="servers of these only")
     parser.add_argument("--skip-setup", action="store_true", help="reuse bench/.work's venvs")
     return parser.parse_args(argv)
@@ -58,10 +61,12 @@ def setup(skip: bool) -> dict[str, envs.Project]:
 
 
 def with_load(measure: Any, *args: Any) -> dict[str, Any]:
-    """Run one part and record the machine's 1-minute load average before and after it."""
-    before = os.getloadavg()[0]
+    """Run one part; record when, how long, and the 1-minute load average before and after."""
+    before, started = os.getloadavg()[0], time.monotonic()
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     result: dict[str, Any] = measure(*args)
-    return result | {"loadavg": [before, os.getloadavg()[0]]}
+    minutes = (time.monotonic() - started) / 60
+    return result | {"loadavg": [before, os.getloadavg()[0]], "date": date, "minutes": minutes}
 
 
 def load_previous() -> dict[str, Any]:
@@ -87,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         print("part 2: rendering", flush=True)
         results["render"] = with_load(render.measure, 2 if args.quick else 12)
     if "servers" in parts:
-        load = Load(seconds=args.seconds or (1 if args.quick else 5))
+        load = Load(seconds=args.seconds or (1 if args.quick else 3))
         rounds = args.rounds or (2 if args.quick else 10)
         results["servers"] = {"load": vars(load), "rounds": rounds} | {
             f: results.get("servers", {})[f]
@@ -98,6 +103,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"part 3+4: {framework} servers", flush=True)
             measure = servers.measure_framework
             results["servers"][framework] = with_load(measure, projects[framework], load, rounds)
+    if "slowio" in parts:
+        print("part 5: Flask under slow I/O", flush=True)
+        seconds = args.seconds or (1 if args.quick else 3)
+        rounds = 1 if args.quick else 5
+        results["slowio"] = with_load(slowio.measure, projects["flask"], rounds, seconds)
     RESULTS.write_text(json.dumps(results, indent=2))
     report.write(results)
     print(

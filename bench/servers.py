@@ -15,6 +15,7 @@ from load import Load, fetch, finish_wrk, memory_mib, port_is_free, start_wrk, w
 
 BASE_PORT = 18300
 TARGETS = {"flask": 4.0, "fastapi": 2.0}  # generated / naive requests per second
+SHIPPED = {"flask": "gunicorn", "fastapi": "uvicorn"}  # the server each generated project runs
 WITHIN_BEST = 0.90  # generated >= 90 % of the best configuration found
 
 
@@ -39,7 +40,8 @@ def start_all(project: Project, entries: list[Contender]) -> list[tuple[Contende
         port = BASE_PORT + index + (20 if project.framework == "fastapi" else 0)
         if not port_is_free(port):
             raise RuntimeError(f"port {port} is taken; stop what listens there")
-        env = base_env(project, port) | ({"BENCH_RESPONSE": response} if response else {})
+        env = base_env(project, port) | contender.env
+        env |= {"BENCH_RESPONSE": response} if response else {}
         log = WORK / "logs" / f"{project.framework}-{index}.log"
         group = Group.start(contender.name, contender.command(port), env, log)
         started.append((contender, group, port))
@@ -118,11 +120,13 @@ def verdict(
     by_role = {c.role: c.name for c in entries if c.role != "alternative"}
     real = [c.name for c in entries if c.role in {"generated", "alternative"}]
     best = max(real, key=lambda name: summary[name]["rps"])
+    shipped = SHIPPED[project.framework]
+    same = [n for n in real if n.startswith(("generated", f"{shipped} "))]
+    best_same = max(same, key=lambda name: summary[name]["rps"])
     gen = summary[by_role["generated"]]["rps"]
     rows = []
     for c in entries:
-        shown = " ".join(c.command(0)).replace(":0 ", ":$PORT ").replace("--port 0", "--port $PORT")
-        row = {"name": c.name, "role": c.role, "command": shown}
+        row = {"name": c.name, "role": c.role, "command": contenders.shown(c)}
         row |= summary[c.name] | shutdown.get(c.name, {})
         row |= {"idle_rss_mib": idle[c.name][0], "idle_pss_mib": idle[c.name][1]}
         rows.append(row)
@@ -133,6 +137,9 @@ def verdict(
         "ratio_to_naive": gen / summary[by_role["naive"]]["rps"],
         "ratio_to_ceiling": gen / summary[by_role["ceiling"]]["rps"],
         "ratio_to_best": gen / summary[best]["rps"],
+        "shipped_server": shipped,
+        "best_same_server": best_same,
+        "ratio_to_best_same_server": gen / summary[best_same]["rps"],
         "target_to_naive": TARGETS[project.framework],
         "target_to_best": WITHIN_BEST,
     }
