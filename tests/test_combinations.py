@@ -2,8 +2,9 @@
 
 Rendering all 128 is cheap; installing them is not. So this module renders every one and
 checks what needs no install (it compiles, ruff is clean, each item `newapp recommend` promises
-is there), and proves which answers change a project's code: the end-to-end tests then install
-one project per distinct code (support.distinct) and run its own tests, ruff and mypy.
+is there, every answer leaves its mark: `marks` below), and proves which answers change a
+project's code: the end-to-end tests then install one project per distinct code
+(support.distinct) and run its own tests, ruff and mypy.
 """
 
 from __future__ import annotations
@@ -17,9 +18,107 @@ from typing import Any
 import pytest
 
 from newapp.contents import contents
+from newapp.recommend import recommend
 from support import code_signature, combinations, render
 
 NOT_CODE = {"README.md", ".copier-answers.yml"}
+
+# (file, text, whether the file must hold it); a text of None: whether the file must exist.
+Mark = tuple[str, str | None, bool]
+
+
+def marks(answers: dict[str, Any]) -> list[Mark]:
+    """What each when-to-use answer must leave in the project "p" made from `answers`: in its
+    code where the answer changes the code, and in the README's "Why" and "Where to go next"
+    always, so no answer passes without a trace."""
+    flask = answers["framework"] == "flask"
+    web = answers["app_kind"] == "web"
+    docs, typed = answers["auto_docs"], answers["type_validation"]
+    io, easy_async, extensions = (
+        answers["high_concurrency"],
+        answers["async_ok"],
+        answers["needs_extensions"],
+    )
+    name = "Flask" if flask else "FastAPI"
+    recommended = recommend(answers).framework == answers["framework"]
+    found: list[Mark] = [
+        # framework_chosen_by, and the reasons from newapp.recommend, one per answer.
+        ("README.md", f"newapp recommended {name} for your answers", recommended),
+        ("README.md", f"You chose {name}", not recommended),
+        *(("README.md", reason.why, True) for reason in recommend(answers).reasons),
+        # app_kind: pages for people, or none of that.
+        ("src/p/templates/base.html", None, web),
+        ("src/p/templates/index.html", None, web),
+        ("src/p/static/style.css", None, web),
+        ("README.md", "| `GET /` | The home page", web),
+    ]
+    if flask:
+        openapi = docs or typed
+        found += [
+            ("src/p/routes.py", "render_template", web),
+            # auto_docs and type_validation: pydantic models through flask-openapi3.
+            ("pyproject.toml", '"flask-openapi3>=', openapi),
+            ("pyproject.toml", '"flask-openapi3-swagger>=', docs),
+            ("src/p/routes.py", "(BaseModel)", openapi),
+            ("src/p/app.py", "chosen over APIFlask and spectree", openapi),
+            ("src/p/app.py", f"DOCS_ENABLED = {docs}", openapi),
+            ("README.md", "chosen over APIFlask and spectree", openapi),
+            ("README.md", "`/openapi/swagger`", docs),
+            ("README.md", "The docs pages are off, as asked", typed and not docs),
+            ("README.md", "You did not ask for validation from type hints", docs and not typed),
+            ("README.md", "You will validate input yourself", not openapi),
+            # high_concurrency: more gunicorn threads, and the README says why.
+            # (The thread count itself is newapp.contents' promise, checked above.)
+            ("README.md", "gunicorn runs more threads per worker than usual", io),
+            ("README.md", "`src/p/gunicorn_conf.py` gives the numbers", io),
+            # async_ok and needs_extensions: where to go next.
+            ("README.md", "no async/await to learn", not easy_async),
+            ("README.md", "install `flask[async]`", easy_async),
+            ("README.md", "Each is set up with `ext.init_app(app)`", extensions),
+            (
+                "README.md",
+                "<https://flask.palletsprojects.com/en/stable/extensions/>",
+                not extensions,
+            ),
+        ]
+    else:
+        found += [
+            ("src/p/routes.py", "Jinja2Templates", web),
+            ("src/p/app.py", "StaticFiles", web),
+            # auto_docs: the docs routes on, or off until DOCS_ENABLED=true.
+            ("src/p/settings.py", f"docs_enabled: bool = {docs}", True),
+            ("README.md", "(`/docs`, `/redoc`) are off, as asked", not docs),
+            # type_validation: FastAPI validates anyway, and the README says so.
+            ("README.md", "You planned to validate input yourself", not typed),
+            # high_concurrency: a shared httpx.AsyncClient in the lifespan, tested offline.
+            ("src/p/app.py", "async with httpx.AsyncClient(", io),
+            ("src/p/routes.py", '@router.get("/upstream"', io),
+            ("tests/test_app.py", "httpx.MockTransport", io),
+            ("pyproject.toml", "# The async HTTP client the app shares", io),
+            ("README.md", "`GET /upstream` shows the pattern", io),
+            # async_ok: the async guide, with the rule about blocking calls for newcomers.
+            ("README.md", "<https://fastapi.tiangolo.com/async/>", True),
+            ("README.md", "an `async def` route must only `await` non-blocking", not easy_async),
+            # needs_extensions: what stands in for Flask's extensions.
+            ("README.md", "their usual counterparts", extensions),
+        ]
+    return found
+
+
+def check_marks(project: Path, answers: dict[str, Any]) -> list[str]:
+    """The marks `answers` should have left in `project` and did not (or should not have)."""
+    wrong = []
+    for name, text, wanted in marks(answers):
+        path = project / name
+        if text is None:
+            present = path.is_file()
+        else:
+            # The README wraps its lines: compare with every run of white space as one space.
+            content = path.read_text() if path.is_file() else ""
+            present = " ".join(text.split()) in " ".join(content.split())
+        if present != wanted:
+            wrong.append(f"{name}: {text or 'the file'!r} {'missing' if wanted else 'present'}")
+    return wrong
 
 
 def code_digest(project: Path) -> str:
@@ -44,6 +143,7 @@ def test_every_combination_renders_a_clean_project(framework: str, tmp_path: Pat
         for item in contents(answers):
             text = (project / item.path.format(package="p")).read_text()
             assert item.proof in text, f"{answers}: {item.text!r} not in {item.path}"
+        assert not check_marks(project, answers), (answers, check_marks(project, answers))
         digests.setdefault(code_signature(answers), set()).add(code_digest(project))
     # Same signature, same code: so installing one project per signature covers them all.
     assert all(len(found) == 1 for found in digests.values()), digests
