@@ -17,7 +17,7 @@ from newapp.cli import app
         (["--app-kind", "web"], "HTML pages", "JSON error responses"),
         (["--app-kind", "api", "--no-auto-docs"], "docs routes off", "HTML pages"),
         (["--high-concurrency"], "httpx.AsyncClient", "gunicorn"),
-        (["--high-concurrency", "--framework", "flask"], "16 per worker", "uvicorn"),
+        (["--high-concurrency", "--framework", "flask"], "32 per worker", "uvicorn"),
     ],
     ids=["web-pages", "no-docs", "fastapi-io", "flask-io"],
 )

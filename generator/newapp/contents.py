@@ -84,9 +84,9 @@ def _extras(answers: Mapping[str, Any], flask: bool) -> list[Item]:
         if flask:
             items.append(
                 Item(
-                    "gunicorn threads sized for many slow I/O calls at once (16 per worker)",
+                    "gunicorn threads sized for many slow I/O calls at once (32 per worker)",
                     "src/{package}/gunicorn_conf.py",
-                    "threads = 16",
+                    "threads = 32",
                 )
             )
         else:
