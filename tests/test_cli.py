@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -211,6 +212,37 @@ def test_force_replaces_only_template_files(workdir: Path) -> None:
     assert (project / "LICENSE").read_text() == "mine\n"
     assert (project / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert (project / "pyproject.toml").read_text() != "old\n"
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda p: (p / "src").write_text("a file\n"), "src"),
+        (lambda p: (p / "pyproject.toml").mkdir(), "pyproject.toml"),
+    ],
+    ids=["file-where-a-folder-goes", "folder-where-a-file-goes"],
+)
+def test_force_refuses_what_it_cannot_replace_and_changes_nothing(
+    workdir: Path, make: Any, named: str
+) -> None:
+    project = workdir / "my-api"
+    project.mkdir()
+    make(project)
+    before = sorted(p.name for p in project.iterdir())
+    result = runner.invoke(app, ["create", "my-api", "--yes", "--force"])
+    assert result.exit_code == 3
+    assert named in result.stderr and "--force cannot replace it" in result.stderr
+    assert sorted(p.name for p in project.iterdir()) == before
+
+
+def test_who_chose_the_framework_is_always_computed(workdir: Path) -> None:
+    args = ["create", "x", "--yes", "--data", "framework_chosen_by=user"]
+    assert runner.invoke(app, args).exit_code == 0
+    assert answers_of(workdir / "x")["framework_chosen_by"] == "recommendation"
+    (workdir / "old.yml").write_text("framework: flask\nframework_chosen_by: user\n")
+    args = ["create", "y", "--yes", "--answers-file", "old.yml", "--framework", "fastapi"]
+    assert runner.invoke(app, args).exit_code == 0
+    assert answers_of(workdir / "y")["framework_chosen_by"] == "recommendation"
 
 
 def test_untouched_user_files_are_no_conflict(workdir: Path) -> None:

@@ -57,7 +57,9 @@ CASES = [
     ("answers-bad-port", ["--answers-file", "badport.yml"], 2, "not a whole number"),
     ("answers-is-a-folder", ["--answers-file", "."], 2, "cannot read answers file"),
     ("dest-is-a-file", ["afile"], 2, "is not a folder"),
-    ("dest-under-a-file", ["afile/proj"], 2, "cannot write"),
+    ("dest-under-a-file", ["afile/proj"], 2, "is a file, not a folder"),
+    ("dry-run-under-a-file", ["afile/proj", "--dry-run"], 2, "is a file, not a folder"),
+    ("dest-name-too-long", ["a" * 300, "--name", "ok"], 2, "too long"),
 ]
 
 

@@ -86,18 +86,24 @@ def test_slow_render_completes_when_left_alone(workdir: Path, slow_template: Pat
     assert [p.name for p in workdir.iterdir()] == ["my-api"]
 
 
-def test_no_terminal_real_console_script_exits_at_once(workdir: Path) -> None:
+@pytest.mark.parametrize("stdin", ["devnull", "closed"])
+@pytest.mark.parametrize("command", [["create", "my-api"], ["recommend"]])
+def test_no_terminal_real_console_script_exits_at_once(
+    workdir: Path, command: list[str], stdin: str
+) -> None:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "newapp", "create", "my-api"],
+        [sys.executable, "-m", "newapp", *command],
         cwd=workdir,
         text=True,
         stdin=subprocess.DEVNULL,
+        # Closed: Python starts with sys.stdin None, as under some CI runners and daemons.
+        preexec_fn=(lambda: os.close(0)) if stdin == "closed" else None,
         capture_output=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
     assert "no terminal to ask" in result.stderr
     assert time.monotonic() - started < 30
     assert list(workdir.iterdir()) == []

@@ -120,11 +120,13 @@ def collect(
         key = question.key
         if key not in wanted:
             continue
-        if key in given:
+        if key in COMPUTED_KEYS:  # what copier.yml derives; a value given for it is ignored
+            answers[key] = questions.accept(key, questions.default(key, answers), answers)
+        elif key in given:
             answers[key] = questions.accept(key, given[key], answers)
         elif key == "framework" and asker is not None:
             answers[key] = asker.choose_framework(recommend(answers))
-        elif key in COMPUTED_KEYS or asker is None:
+        elif asker is None:
             default = _default(questions, key, answers, defaults)
             answers[key] = questions.accept(key, default, answers)
         else:

@@ -18,7 +18,14 @@ import typer
 from typer.core import TyperGroup
 
 from newapp import __version__
-from newapp.errors import Cancelled, NewappError, NoTerminal, Terminated, unexpected
+from newapp.errors import (
+    Cancelled,
+    NewappError,
+    NoTerminal,
+    Terminated,
+    TermSignal,
+    unexpected,
+)
 from newapp.questions import FLAG_KEYS
 
 # Click's usage-error base class, wherever this Typer keeps its copy of Click.
@@ -41,6 +48,9 @@ class _Group(TyperGroup):
             sys.exit(error.exit_code)
         except (typer.Abort, KeyboardInterrupt):
             result = Cancelled.exit_code
+        except TermSignal:
+            Terminated("terminated (SIGTERM), nothing was written").show()
+            sys.exit(Terminated.exit_code)
         except Exception as error:
             if debug:
                 raise
@@ -154,7 +164,7 @@ def create(
         given["framework"] = framework
     given.update(_factor_flags(locals()))
     interactive = not yes and bool(unanswered(questions, given))
-    if interactive and not sys.stdin.isatty():
+    if interactive and not _terminal():
         missing = ", ".join(unanswered(questions, given))
         raise NoTerminal(
             f"no terminal to ask {missing}; pass --yes for the defaults, or answer them "
@@ -163,7 +173,14 @@ def create(
     asker = _terminal_asker() if interactive else None
     answers = collect(questions, given, asker=asker, defaults=git_identity(given))
     target = dest if dest is not None else Path(answers["project_name"])
-    _render(questions.root, answers, target, force=force, dry_run=dry_run, shown=interactive)
+    # The interactive flow shows the recommendation just before asking for the framework.
+    shown = interactive and "framework" not in given
+    _render(questions.root, answers, target, force=force, dry_run=dry_run, shown=shown)
+
+
+def _terminal() -> bool:
+    """Whether questions can be asked: stdin is a terminal (and not closed)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _terminal_asker() -> Any:
@@ -186,6 +203,19 @@ def _render(
         ui.say(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
     with ui.working("Rendering the project..."):
         outcome = render(root, answers, target, force=force, dry_run=dry_run)
+    try:
+        _report(outcome, answers, target, dry_run=dry_run)
+    except (KeyboardInterrupt, TermSignal) as error:
+        if dry_run:
+            raise
+        # Too late to cancel: say so instead of the usual "nothing was written".
+        late = Terminated if isinstance(error, TermSignal) else Cancelled
+        raise late(f"interrupted, but the project in {outcome.dest} is complete") from None
+
+
+def _report(outcome: Any, answers: dict[str, Any], target: Path, *, dry_run: bool) -> None:
+    from newapp import ui
+
     rows = [("create", f) for f in outcome.created] + [("overwrite", f) for f in outcome.replaced]
     if dry_run:
         ui.show_files(f"Dry run: would write into {outcome.dest}", rows)
@@ -220,7 +250,12 @@ def recommend_command(
     from newapp.recommend import recommend
 
     given = _factor_flags(locals())
-    ask = not (yes or as_json) and sys.stdin.isatty() and len(given) < len(FLAG_KEYS)
+    ask = not (yes or as_json) and len(given) < len(FLAG_KEYS)
+    if ask and not _terminal():
+        missing = ", ".join(key for key in FLAG_KEYS if key not in given)
+        raise NoTerminal(
+            f"no terminal to ask {missing}; pass --yes for the defaults, or answer them with flags"
+        )
     asker = _terminal_asker() if ask else None
     questions = QuestionSet()
     answers = collect(questions, given, asker=asker, keys=FLAG_KEYS)
@@ -263,7 +298,7 @@ def update(
 
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
-    raise Terminated("terminated (SIGTERM), nothing was written")
+    raise TermSignal
 
 
 def main() -> None:

@@ -65,6 +65,12 @@ class Terminated(NewappError):
     exit_code = 143
 
 
+class TermSignal(BaseException):
+    """SIGTERM arrived. A BaseException, like KeyboardInterrupt, so that no `except Exception`
+    on the way (copier wraps errors raised while it renders a validator) can swallow it; the
+    CLI turns it into Terminated."""
+
+
 class TemplateMissing(NewappError):
     """The installed newapp lacks its templates (a broken install)."""
 
@@ -79,3 +85,8 @@ def unexpected(error: BaseException) -> NewappError:
     )
     err.exit_code = 1
     return err
+
+
+def one_line(error: BaseException) -> str:
+    """An error's text on one line, for a message about it."""
+    return " ".join(str(error).split())

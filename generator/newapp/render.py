@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newapp.errors import BadAnswer, Conflict, DestinationError, NewappError
+from newapp.errors import BadAnswer, Conflict, DestinationError, NewappError, one_line
 
 _OS_REASONS = {
     errno.ENOSPC: "no space left on the device; free some space",
@@ -22,6 +22,9 @@ _OS_REASONS = {
     errno.EPERM: "permission denied; choose a folder you can write to",
     errno.EROFS: "read-only file system; choose a writable folder",
     errno.EDQUOT: "disk quota exceeded; free some space",
+    errno.ENAMETOOLONG: "the name is too long for the file system; choose a shorter one",
+    errno.ENOTDIR: "a file stands where a folder is needed; choose another destination",
+    errno.ELOOP: "too many symbolic links; choose another destination",
 }
 
 
@@ -48,13 +51,18 @@ def render(
     is already there (or `force` says to replace just those files).
     """
     dest = dest.absolute()
-    if dest.exists() and not dest.is_dir():
-        raise DestinationError(f"{dest} exists and is not a folder; choose another destination")
+    _check_destination(dest)
+    # Imported before the staging folder exists: a signal that lands inside an import (or the
+    # pydantic schemas copier builds on import) is "ignored" by Python with a traceback, where
+    # everywhere else it stops the render cleanly.
+    import copier  # noqa: F401
+
     with _staging(dest, dry_run) as staging:
         project = staging / "project"
         _copier(root, answers, project)
         _record_version(project / ".copier-answers.yml")
         files = _files(project)
+        _refuse_blocked(dest, files)
         conflicts = [f for f in files if _occupied(dest, f)]
         created = [f for f in files if f not in conflicts]
         if dry_run:
@@ -103,13 +111,46 @@ def _files(project: Path) -> list[str]:
     )
 
 
+def _check_destination(dest: Path) -> None:
+    """Refuse a destination that cannot become a folder, before anything is rendered (also for
+    --dry-run, which must not promise what the real run would refuse)."""
+    try:
+        if dest.is_symlink() and not dest.exists():
+            raise DestinationError(f"{dest} is a broken symbolic link; choose another destination")
+        if dest.exists() and not dest.is_dir():
+            raise DestinationError(f"{dest} exists and is not a folder; choose another destination")
+        blocker = next((p for p in dest.parents if p.exists() and not p.is_dir()), None)
+    except OSError as error:
+        raise _os_error(error, dest) from None
+    if blocker is not None:
+        raise DestinationError(f"{blocker} is a file, not a folder; choose another destination")
+
+
+def _refuse_blocked(dest: Path, files: list[str]) -> None:
+    """Refuse when a file stands where the template needs a folder, or a folder where it needs
+    a file: --force replaces files with files, so the move would stop half-way."""
+    for relative in files:
+        target = dest / relative
+        blocker = next(
+            (p for p in reversed(target.parents) if p.is_relative_to(dest) and p.is_file()),
+            target if target.is_dir() and not target.is_symlink() else None,
+        )
+        if blocker is not None:
+            kind = (
+                "a folder where the template writes a file"
+                if blocker == target
+                else ("a file where the template needs a folder")
+            )
+            raise Conflict(
+                f"{blocker} is {kind} ({relative}); --force cannot replace it: move it away "
+                "or choose another destination"
+            )
+
+
 def _occupied(dest: Path, relative: str) -> bool:
-    """Whether writing `relative` would replace something under `dest` (a file, or a parent
-    path that is a file where the template needs a folder)."""
+    """Whether writing `relative` would replace a file (or link) under `dest`."""
     target = dest / relative
-    if target.exists() or target.is_symlink():
-        return True
-    return any(parent.exists() and not parent.is_dir() for parent in target.parents)
+    return target.exists() or target.is_symlink()
 
 
 @contextmanager
@@ -154,9 +195,9 @@ def _copier(root: Path, answers: Mapping[str, Any], project: Path) -> None:
                 cleanup_on_error=False,
             )
     except CopierError as error:
-        raise NewappError(f"copier failed: {_one_line(error)}") from None
+        raise NewappError(f"copier failed: {one_line(error)}") from None
     except ValueError as error:  # copier's own validator or choice failure
-        raise BadAnswer(_one_line(error)) from None
+        raise BadAnswer(one_line(error)) from None
     except OSError as error:
         raise _os_error(error, project) from None
 
@@ -196,7 +237,3 @@ def _signals_held() -> Iterator[None]:
 def _os_error(error: OSError, where: Path) -> DestinationError:
     reason = _OS_REASONS.get(error.errno or 0, error.strerror or str(error))
     return DestinationError(f"cannot write {error.filename or where}: {reason}")
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())

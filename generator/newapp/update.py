@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newapp.errors import BadAnswer, NewappError, NotUpdatable, TemplateMissing, UpdateConflict
+from newapp.errors import (
+    BadAnswer,
+    Cancelled,
+    NewappError,
+    NotUpdatable,
+    TemplateMissing,
+    Terminated,
+    TermSignal,
+    UpdateConflict,
+    one_line,
+)
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -80,7 +90,14 @@ def run(path: Path, items: Sequence[str], *, dry_run: bool) -> None:
     data = parse_data(items, QuestionSet().keys)
     with ui.working("Updating the project..."):
         outcome = update(path, data, dry_run=dry_run)
-    show(outcome)
+    try:
+        show(outcome)
+    except (KeyboardInterrupt, TermSignal) as error:
+        if dry_run:
+            raise
+        # Too late to cancel: say so instead of the usual "nothing was written".
+        late = Terminated if isinstance(error, TermSignal) else Cancelled
+        raise late(f"interrupted, but the update of {outcome.project} is complete") from None
 
 
 def show(outcome: UpdateOutcome) -> None:
@@ -170,7 +187,7 @@ def _read_answers(project: Path) -> dict[str, Any]:
     try:
         answers = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise NotUpdatable(f"cannot read {path}: {_one_line(error)}; restore it from git") from None
+        raise NotUpdatable(f"cannot read {path}: {one_line(error)}; restore it from git") from None
     if not isinstance(answers, dict) or not answers.get("_commit"):
         raise NotUpdatable(
             f"{path} records no template version (_commit); restore it from git, or make the "
@@ -218,6 +235,9 @@ def _checked_data(
                 f"--data key '{key}' is unknown; valid keys: {', '.join(questions.keys)}"
             )
         typed[key] = questions.accept(key, raw, {**last, **typed})
+    if typed and "framework_chosen_by" in last:  # the recommendation may have moved
+        chosen_by = questions.default("framework_chosen_by", {**last, **typed})
+        typed["framework_chosen_by"] = chosen_by
     old, new = last.get("framework"), typed.get("framework", last.get("framework"))
     if old != new:
         raise NotUpdatable(
@@ -314,12 +334,18 @@ def _copier_update(clone: Path, data: dict[str, Any], vcs_ref: str | None) -> No
                 quiet=True,
             )
     except CopierError as error:
-        message = _one_line(error)
+        message = one_line(error)
         if "downgrading" in message.lower():
             raise NotUpdatable(f"{message.rstrip('.')}; upgrade newapp, then update") from None
         raise NewappError(f"copier could not update the project: {message}") from None
-    except ValueError as error:  # copier's own validator or choice failure
-        raise BadAnswer(_one_line(error)) from None
+    except ValueError as error:  # copier's own validator or choice failure, or a lost version
+        message = one_line(error)
+        if "revision" in message.lower():
+            raise NotUpdatable(
+                f"{message.rstrip('.')}: the template history at hand lacks the project's "
+                "version; run the update with a newapp release (pip install newapp)"
+            ) from None
+        raise BadAnswer(message) from None
     except ProcessExecutionError as error:
         lines = str(error.stderr).strip().splitlines() or [str(error.retcode)]
         raise NewappError(f"git failed while updating: {lines[-1]}") from None
@@ -466,7 +492,3 @@ def _git_probe(cwd: Path, *args: str) -> str | None:
         raise
     except NewappError:
         return None
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
