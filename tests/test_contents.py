@@ -18,8 +18,10 @@ from newapp.cli import app
         (["--app-kind", "api", "--no-auto-docs"], "docs routes off", "HTML pages"),
         (["--high-concurrency"], "httpx.AsyncClient", "gunicorn"),
         (["--high-concurrency", "--framework", "flask"], "32 per worker", "uvicorn"),
+        (["--framework", "flask", "--auto-docs"], "/openapi/swagger", "FastAPIOffline"),
+        (["--framework", "flask", "--no-auto-docs", "--no-type-validation"], "app:", "pydantic"),
     ],
-    ids=["web-pages", "no-docs", "fastapi-io", "flask-io"],
+    ids=["web-pages", "no-docs", "fastapi-io", "flask-io", "flask-docs", "flask-plain"],
 )
 def test_recommend_ends_with_what_the_project_will_contain(
     flags: list[str], present: str, absent: str

@@ -63,6 +63,22 @@ def _app(answers: Mapping[str, Any], flask: bool) -> list[Item]:
 
 def _extras(answers: Mapping[str, Any], flask: bool) -> list[Item]:
     items: list[Item] = []
+    if flask and (answers["auto_docs"] or answers["type_validation"]):
+        items.append(
+            Item(
+                "request validation with pydantic models, and an OpenAPI document (flask-openapi3)",
+                "src/{package}/app.py",
+                "OpenAPI(",
+            )
+        )
+        if answers["auto_docs"]:
+            items.append(
+                Item(
+                    "interactive API docs at /openapi/swagger, served without a CDN",
+                    "pyproject.toml",
+                    "flask-openapi3-swagger",
+                )
+            )
     if not flask:
         if answers["auto_docs"]:
             items.append(
