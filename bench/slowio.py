@@ -23,6 +23,7 @@ SHIPPED = {8: "default", 32: "high_concurrency"}  # what gunicorn_conf.py.jinja 
 PORT = 18400
 SLOW = Load(connections=128, path="/slow", timeout=5)
 FAST = Load(connections=64)
+DRAIN_SECONDS = 2.0
 
 
 def measure(project: Project, rounds: int, seconds: int) -> dict[str, Any]:
@@ -49,8 +50,10 @@ def measure(project: Project, rounds: int, seconds: int) -> dict[str, Any]:
                 for load in (SLOW, FAST):
                     numbers = finish_wrk(start_wrk(load, port, seconds), seconds)
                     samples.setdefault(f"{threads} {load.path}", []).append(numbers)
+                    # wrk stops, but the requests queued behind the busy threads still run
+                    # (128 x 50 ms / 8 threads: 0.8 s); let them drain before the next run.
+                    time.sleep(DRAIN_SECONDS)
             print(f"  slow I/O round {index + 1}/{rounds}", flush=True)
-            time.sleep(0.5)
     finally:
         for _, group, _ in started:
             group.stop()
