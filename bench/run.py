@@ -1,7 +1,7 @@
 """The one command: set up, measure start-up, rendering and servers, write RESULTS.md + chart.
 
-python bench/run.py            # the full run (about 25 minutes on 2 cores)
-python bench/run.py --parts servers,slowio --skip-setup   # just the servers (about 20 min)
+python bench/run.py            # the full run (about 20 minutes on 2 cores)
+python bench/run.py --parts servers,slowio   # just the servers (about 18 min)
 python bench/run.py --quick    # a short smoke run of every part
 """
 
