@@ -301,6 +301,7 @@ def test_fully_answered_runs_without_yes_or_terminal(workdir: Path) -> None:
         "type_validation": True,
         "needs_extensions": False,
         "framework": "fastapi",
+        "database": "sqlite",
         "project_name": "full",
         "package_name": "full",
         "description": "d",

@@ -41,6 +41,7 @@ def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
         child.expect(r"Recommended: \S*FastAPI")
         child.expect("new to async")  # the reasons are shown before the choice
         answer("Framework", DOWN + "\r")  # take Flask instead
+        answer("Database", DOWN + "\r")  # postgresql
         answer("Project name", CTRL_U + "shop-api\r")
         answer("Python package name", CTRL_U + "class\r")
         child.expect("Python keyword")  # re-asked at the prompt, nothing rendered yet
@@ -60,6 +61,7 @@ def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
     assert answers["framework"] == "flask"
     assert answers["framework_chosen_by"] == "user"
     assert answers["package_name"] == "shop"
+    assert answers["database"] == "postgresql"
     assert answers["high_concurrency"] is True and answers["async_ok"] is False
     assert (answers["author_name"], answers["author_email"]) == ("Ada", "ada@example.org")
     assert (answers["python_version"], answers["port"], answers["ci"]) == ("3.12", 9000, False)

@@ -132,6 +132,9 @@ def create(
     auto_docs: AutoDocs = None,
     type_validation: TypeValidation = None,
     needs_extensions: NeedsExtensions = None,
+    database: Annotated[
+        str | None, typer.Option(help="sqlite (default), postgresql or none.")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Project name (default: DEST's name).")] = None,
     data: Annotated[
         list[str] | None, typer.Option("--data", "-d", help="KEY=VALUE for any question.")
@@ -162,6 +165,8 @@ def create(
         given["project_name"] = name
     if framework is not None:
         given["framework"] = framework
+    if database is not None:
+        given["database"] = database
     given.update(_factor_flags(locals()))
     interactive = not yes and bool(unanswered(questions, given))
     if interactive and not _terminal():

@@ -51,6 +51,8 @@ def hint(key: str) -> str:
         return "--framework flask|fastapi"
     if key == "app_kind":
         return "--app-kind api|web"
+    if key == "database":
+        return "--database sqlite|postgresql|none"
     if key in FLAG_KEYS:
         flag = key.replace("_", "-")
         return f"--{flag} or --no-{flag}"
