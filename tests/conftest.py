@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+from projects import Project, Variant, builder
+
+if TYPE_CHECKING:
+    from postgres import Cluster
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_PARTS = ("copier.yml", "template_flask", "template_fastapi", "template_shared")
@@ -51,3 +57,25 @@ def tree(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+@pytest.fixture(scope="session")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Project]:
+    """Generated projects, each rendered and installed in a fresh virtualenv once per worker."""
+    return builder(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for this worker, always stopped and removed at the end;
+    the test skips, with the reason, where PostgreSQL cannot be had."""
+    from postgres import remove, start_cluster, unavailable
+
+    reason = unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        remove(cluster)

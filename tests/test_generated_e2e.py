@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -10,19 +9,23 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from projects import (
+    FRAMEWORKS,
+    NAMES,
+    Project,
+    Variant,
+    by_framework,
+    start,
+)
 from support import (
     Server,
     clean_env,
     distinct,
-    find_python,
     free_port,
-    install,
     install_packages,
     make_venv,
     read_response,
@@ -31,92 +34,14 @@ from support import (
     run,
     run_ok,
     running_server,
-    start_server,
     stop,
     wait_exit,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
-
-
-def _clamp(version: str, lowest: str = "3.10", highest: str = "3.13") -> str:
-    def key(v: str) -> tuple[int, ...]:
-        return tuple(int(part) for part in v.split("."))
-
-    return min(max(version, lowest, key=key), highest, key=key)
-
-
-# The Python running these tests, as the main projects' python_version answer (clamped to the
-# versions the question offers); their virtualenvs use this interpreter, so they never skip.
-CURRENT = _clamp(f"{sys.version_info.major}.{sys.version_info.minor}")
-NAMES = {"flask": "Flask", "fastapi": "FastAPI"}
 BODY_LIMIT = 1024 * 1024  # the generated projects' default
 GRACEFUL_SECONDS = 8  # what both servers give in-flight requests after SIGTERM
-LONG_PACKAGE = "p" + "_abcdefghi" * 3 + "_abcdefgh"  # 40 characters, the most allowed
-LONG_PROJECT = "-".join(["a12345678"] * 6) + "-abcd"  # 64 characters, the most allowed
 
-
-@dataclass(frozen=True)
-class Variant:
-    """One rendered and installed project: its answers and how it is installed."""
-
-    framework: str
-    app_kind: str = "api"
-    python_version: str = CURRENT
-    editable: bool = True  # False installs the built wheel, which checks what it packages
-    long_names: bool = False  # the longest names and port allowed: no line may get too long
-    extra: tuple[tuple[str, Any], ...] = ()  # more answers (when-to-use ones)
-
-    @property
-    def id(self) -> str:
-        long = "-long-names" if self.long_names else ""
-        if self.extra:  # a combination: the when-to-use answers that are yes
-            yes = [key for key, value in self.extra if value is True]
-            return "-".join(["combo", self.framework, self.app_kind, *yes])
-        return f"{self.framework}-{self.app_kind}-py{self.python_version}{long}"
-
-    @property
-    def package(self) -> str:
-        if self.long_names:
-            return LONG_PACKAGE
-        answers = hashlib.sha256(repr(self.extra).encode()).hexdigest()[:6]
-        return f"e2e_{self.framework}_{self.app_kind}_{answers}"
-
-    def answers(self) -> dict[str, Any]:
-        answers: dict[str, Any] = {
-            "framework": self.framework,
-            "app_kind": self.app_kind,
-            "python_version": self.python_version,
-            "ci": True,
-            "project_name": self.package.replace("_", "-"),
-            "package_name": self.package,
-        }
-        answers.update(self.extra)
-        if self.long_names:
-            answers.update(project_name=LONG_PROJECT, port=65535)
-        return answers
-
-
-@dataclass(frozen=True)
-class Project:
-    """A rendered project with its own virtualenv."""
-
-    variant: Variant
-    root: Path
-    python: Path
-
-    @property
-    def package(self) -> str:
-        return self.variant.package
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return clean_env(extra, venv_python=self.python)
-
-    def server_env(self, port: int, **extra: str) -> dict[str, str]:
-        secret = (
-            {"FLASK_SECRET_KEY": "e2e-only-secret"} if self.variant.framework == "flask" else {}
-        )
-        return self.env(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2", **secret, **extra)
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
 
 MAIN = {name: Variant(name) for name in NAMES}
@@ -147,47 +72,7 @@ CHECKS = {
 }
 
 
-def by_framework(variants: list[Variant]) -> list[Any]:
-    # One xdist group per framework: its tests share a worker, so its session fixtures (the
-    # virtualenvs, the running server) are built once (with --dist loadgroup).
-    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.framework)) for v in variants]
-
-
-FRAMEWORKS = [pytest.param(name, id=name, marks=pytest.mark.xdist_group(name)) for name in NAMES]
-
-
 # --- Fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Project]:
-    """Render and install a variant on first use; later calls get the same project."""
-    built: dict[Variant, Project | BaseException] = {}
-
-    def build(variant: Variant) -> Project:
-        if variant not in built:
-            try:
-                built[variant] = _build(variant, tmp_path_factory.mktemp(variant.id))
-            except Exception as error:  # remembered, so a broken install fails once, quickly
-                built[variant] = error
-        result = built[variant]
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    return build
-
-
-def _build(variant: Variant, where: Path) -> Project:
-    python: str | Path | None = sys.executable
-    if variant.python_version != CURRENT:
-        python = find_python(variant.python_version)
-    if python is None:
-        pytest.skip(f"no Python {variant.python_version} here (looked in pyenv and PATH)")
-    root = render(where / "project", variant.answers())
-    venv_python = make_venv(root / ".venv", python)
-    install(venv_python, root, editable=variant.editable)
-    return Project(variant, root, venv_python)
 
 
 @pytest.fixture(scope="session")
@@ -199,7 +84,7 @@ def servers(
 
     def server(framework: str) -> Server:
         if framework not in started:
-            started[framework] = _start(
+            started[framework] = start(
                 projects(MAIN[framework]), tmp_path_factory.mktemp(f"{framework}-server")
             )
         return started[framework]
@@ -207,18 +92,6 @@ def servers(
     yield server
     for running in started.values():
         stop(running)
-
-
-def _start(project: Project, log_dir: Path, **env: str) -> Server:
-    port = free_port()
-    return start_server(
-        [project.python, "-m", project.package],
-        project.server_env(port, **env),
-        "127.0.0.1",
-        port,
-        log_dir,
-        cwd=project.root,
-    )
 
 
 @pytest.fixture(scope="session")
@@ -412,7 +285,7 @@ def test_sigterm_lets_the_request_in_flight_finish(
 ) -> None:
     """SIGTERM arrives while a request is in the app, waiting for its body: the request is
     answered in full, then the server exits 0 on its own, within its graceful timeout."""
-    server = _start(projects(MAIN[framework]), tmp_path)
+    server = start(projects(MAIN[framework]), tmp_path)
     try:
         body = b'{"name": "Ada"}'
         with socket.create_connection((server.host, server.port), timeout=5) as sock:
@@ -466,7 +339,7 @@ def test_web_project_serves_pages_for_people(
     projects: Callable[[Variant], Project], variant: Variant, tmp_path: Path
 ) -> None:
     project = projects(variant)
-    server = _start(project, tmp_path)
+    server = start(project, tmp_path)
     try:
         page = request(server, "GET", "/")
         assert (page.status, page.content_type) == (200, "text/html")
