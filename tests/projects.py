@@ -54,7 +54,8 @@ class Variant:
         long = "-long-names" if self.long_names else ""
         if self.extra:  # a combination: the when-to-use answers that are yes
             yes = [key for key, value in self.extra if value is True]
-            return "-".join(["combo", self.framework, self.app_kind, *yes])
+            named = [str(value) for key, value in self.extra if key == "database"]
+            return "-".join(["combo", self.framework, self.app_kind, *named, *yes])
         return f"{self.framework}-{self.app_kind}-py{self.python_version}{long}"
 
     @property
@@ -151,3 +152,26 @@ def start(project: Project, log_dir: Path, **env: str) -> Server:
         log_dir,
         cwd=project.root,
     )
+
+
+def answered(framework: str, app_kind: str = "api", **answers: Any) -> Variant:
+    """A variant with these when-to-use (and database) answers, the rest defaulted."""
+    return Variant(framework, app_kind, extra=tuple(sorted(answers.items())))
+
+
+# Each framework's main project (database: sqlite, the default; FastAPI async, the default).
+MAIN = {name: Variant(name) for name in NAMES}
+# FastAPI's sync flavour (async_ok=no: a sync engine, plain def routes), with the outbound
+# client of high_concurrency and its docs off until DOCS_ENABLED=true.
+FASTAPI_SYNC = answered(
+    "fastapi", async_ok=False, high_concurrency=True, auto_docs=False, database="sqlite"
+)
+FASTAPI_WEB_IO = answered("fastapi", "web", high_concurrency=True, database="sqlite")
+FASTAPI_WEB_PLAIN = answered("fastapi", "web", auto_docs=False, database="none")
+# Flask validating from type hints without docs pages: OpenAPI on with FLASK_DOCS_ENABLED=true.
+FLASK_WEB_TYPED = answered("flask", "web", auto_docs=False, database="sqlite")
+POSTGRES = {
+    "flask": answered("flask", database="postgresql"),
+    "fastapi-async": answered("fastapi", database="postgresql"),
+    "fastapi-sync": answered("fastapi", async_ok=False, database="postgresql"),
+}

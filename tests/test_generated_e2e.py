@@ -15,6 +15,7 @@ import pytest
 
 from projects import (
     FRAMEWORKS,
+    MAIN,
     NAMES,
     Project,
     Variant,
@@ -44,7 +45,6 @@ GRACEFUL_SECONDS = 8  # what both servers give in-flight requests after SIGTERM
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
 
-MAIN = {name: Variant(name) for name in NAMES}
 # Both frameworks on the oldest Python (installed from the wheel, web pages included), and each
 # on a newer one; a missing interpreter skips its variant.
 OTHER_PYTHONS = [
