@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from projects import (
     FRAMEWORKS,
@@ -356,32 +357,53 @@ def test_web_project_serves_pages_for_people(
 
 
 @pytest.fixture(scope="session")
-def rendered_only(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """Each framework's main project, rendered without installing anything."""
-    done: dict[str, Path] = {}
+def rendered_only(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Each framework's main project (or with another database), rendered, not installed."""
+    done: dict[tuple[str, str | None], Path] = {}
 
-    def get(framework: str) -> Path:
-        if framework not in done:
+    def get(framework: str, database: str | None = None) -> Path:
+        if (framework, database) not in done:
             where = tmp_path_factory.mktemp(f"{framework}-files") / "project"
-            done[framework] = render(where, MAIN[framework].answers())
-        return done[framework]
+            answers = MAIN[framework].answers()
+            if database is not None:
+                answers["database"] = database
+            done[framework, database] = render(where, answers)
+        return done[framework, database]
 
     return get
 
 
+DATABASES = ["none", "sqlite", "postgresql"]
+
+
 @pytest.mark.xdist_group("tools")
+@pytest.mark.parametrize("database", DATABASES)
 @pytest.mark.parametrize("framework", NAMES)
 def test_dockerfile_passes_hadolint(
-    tool_python: Path, rendered_only: Callable[[str], Path], framework: str
+    tool_python: Path, rendered_only: Callable[..., Path], framework: str, database: str
 ) -> None:
-    project = rendered_only(framework)
+    project = rendered_only(framework, database)
     run_ok([tool_python.parent / "hadolint", "Dockerfile"], cwd=project, timeout=60)
 
 
 @pytest.mark.xdist_group("tools")
 @pytest.mark.parametrize("framework", NAMES)
+def test_compose_file_is_valid_and_waits_for_a_healthy_database(
+    tool_python: Path, rendered_only: Callable[..., Path], framework: str
+) -> None:
+    compose = rendered_only(framework, "postgresql") / "compose.yaml"
+    checker = tool_python.parent / "check-jsonschema"
+    run_ok([checker, "--builtin-schema", "vendor.compose-spec", compose], timeout=60)
+    services = yaml.safe_load(compose.read_text())["services"]
+    assert services["app"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "pg_isready" in services["db"]["healthcheck"]["test"]
+    assert "${POSTGRES_PASSWORD:?" in services["app"]["environment"]["DATABASE_URL"]
+
+
+@pytest.mark.xdist_group("tools")
+@pytest.mark.parametrize("framework", NAMES)
 def test_ci_workflow_is_a_valid_github_workflow(
-    tool_python: Path, rendered_only: Callable[[str], Path], framework: str
+    tool_python: Path, rendered_only: Callable[..., Path], framework: str
 ) -> None:
     workflow = rendered_only(framework) / ".github" / "workflows" / "ci.yml"
     run_ok(
