@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from newapp.recommend import FACTORS, Reason, recommend
+from newapp.stack import database_stack
 
 TARGET = Path(__file__).resolve().parents[1] / "template_shared" / "reasons.jinja"
 
@@ -26,6 +27,22 @@ def lookup_key(key: str, answer: object) -> str:
     return f"{key}={str(answer).lower()}"
 
 
+def stack_rows() -> list[str]:
+    """One row per framework, database and async_ok: the stack in words, and why."""
+    rows = []
+    for framework in ("flask", "fastapi"):
+        for database in ("sqlite", "postgresql"):
+            for async_ok in (False, True):
+                answers = {"framework": framework, "database": database, "async_ok": async_ok}
+                stack = database_stack(answers)
+                assert stack is not None
+                key = f"{framework}/{database}/{str(async_ok).lower()}"
+                rows.append(
+                    f"    {json.dumps(key)}: [{json.dumps(str(stack))}, {json.dumps(stack.why)}],"
+                )
+    return rows
+
+
 def reasons_jinja() -> str:
     """The file's text: Jinja `set` statements holding FACTORS and every reason."""
     factors = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in FACTORS.items())
@@ -36,10 +53,13 @@ def reasons_jinja() -> str:
     ]
     return "\n".join(
         [
-            "{#- Made from newapp's recommend.py by `python tests/gen_reasons.py`. -#}",
+            "{#- Made from recommend.py and stack.py by `python tests/gen_reasons.py`. -#}",
             f"{{%- set FACTORS = {{{factors}}} -%}}",
             "{%- set REASONS = {",
             *rows,
+            "} -%}",
+            "{%- set STACKS = {",
+            *stack_rows(),
             "} -%}",
             "",
         ]

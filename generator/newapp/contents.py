@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from newapp.stack import database_stack
+
 
 @dataclass(frozen=True)
 class Item:
@@ -27,6 +29,7 @@ def contents(answers: Mapping[str, Any]) -> list[Item]:
     return [
         *_app(answers, flask),
         *_extras(answers, flask),
+        *_database(answers, flask),
         *_production(answers, flask),
     ]
 
@@ -114,6 +117,45 @@ def _extras(answers: Mapping[str, Any], flask: bool) -> list[Item]:
                     "AsyncClient",
                 )
             )
+    return items
+
+
+def _database(answers: Mapping[str, Any], flask: bool) -> list[Item]:
+    stack = database_stack(answers)
+    if stack is None:
+        return []
+    items = [
+        Item(f"a database: {stack}", "src/{package}/db.py", "create_engine" if flask else ""),
+        Item(
+            "an `items` resource in JSON: create, list (paged), get, update, delete; "
+            "GET /readyz answers 503 while the database is unreachable",
+            "src/{package}/items.py",
+            "/readyz",
+        ),
+        Item(
+            "migrations: an initial one ships; `python -m <package> migrate` applies them, "
+            "and a test fails when the models and the migrations disagree",
+            "tests/test_migrations.py",
+            "compare_metadata",
+        ),
+    ]
+    if answers["app_kind"] == "web":
+        library = "Flask-WTF" if flask else "a CSRF library"
+        items.append(
+            Item(
+                f"a page that lists the items and a form that adds one, safe from CSRF ({library})",
+                "src/{package}/templates/items.html",
+                "csrf",
+            )
+        )
+    if stack.database == "postgresql":
+        items.append(
+            Item(
+                "compose.yaml: the app beside PostgreSQL, started once the database is healthy",
+                "compose.yaml",
+                "service_healthy",
+            )
+        )
     return items
 
 

@@ -1,0 +1,75 @@
+"""Which database stack the answers give a project, and why, in words (pure, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# (framework, async_ok) -> (libraries, how the routes reach the database, why). Flask is
+# always synchronous, so async_ok leaves its stack alone.
+_STACKS: dict[tuple[str, bool], tuple[str, str, str]] = {
+    ("flask", False): (
+        "Flask-SQLAlchemy and Flask-Migrate (SQLAlchemy 2 and Alembic underneath)",
+        "plain functions, a session per request",
+        "Flask's mature extensions are the easy road to a database: one session per request, "
+        "cleaned up for you, and migrations behind `flask db`; the pool holds one connection "
+        "per gunicorn thread, so no request waits for another's",
+    ),
+    ("fastapi", True): (
+        "SQLAlchemy 2's async engine and Alembic",
+        "async routes that await every query",
+        "your team is at ease with async, and FastAPI's async routes pay off only when the "
+        "I/O under them is async too: while one request awaits the database, the same "
+        "process serves the others",
+    ),
+    ("fastapi", False): (
+        "SQLAlchemy 2 (a sync engine) and Alembic",
+        "plain `def` routes that FastAPI runs in its thread pool",
+        "your team is new to async, and a blocking database call inside an `async def` route "
+        "would stall every request of the process; plain `def` routes run in FastAPI's "
+        "thread pool, where blocking is safe",
+    ),
+}
+_DRIVERS = {
+    ("sqlite", False): "sqlite3 (in Python)",
+    ("sqlite", True): "aiosqlite",
+    ("postgresql", False): "psycopg 3",
+    ("postgresql", True): "asyncpg",
+}
+_PLACES = {
+    "sqlite": "an embedded SQLite file (data/ by default; WAL, so several workers can write)",
+    "postgresql": "PostgreSQL at DATABASE_URL",
+}
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The database layer of a project: what it is made of, and why for these answers."""
+
+    database: str
+    place: str
+    libraries: str
+    driver: str
+    routes: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.place}, through {self.libraries}, with {self.driver}; {self.routes}"
+
+
+def database_stack(answers: Mapping[str, object]) -> Stack | None:
+    """The stack for `framework`, `database` and `async_ok`; None with `database: none`."""
+    database = str(answers.get("database", "sqlite"))
+    if database == "none":
+        return None
+    framework = str(answers["framework"])
+    is_async = framework == "fastapi" and bool(answers.get("async_ok", True))
+    libraries, routes, why = _STACKS[framework, is_async]
+    return Stack(
+        database=database,
+        place=_PLACES[database],
+        libraries=libraries,
+        driver=_DRIVERS[database, is_async],
+        routes=routes,
+        why=why,
+    )
