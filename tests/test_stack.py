@@ -40,7 +40,9 @@ CASES = [
 @pytest.mark.parametrize(
     ("answers", "libraries", "driver"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
-def test_the_stack_follows_the_answers(answers: dict[str, Any], libraries: str, driver: str) -> None:
+def test_the_stack_follows_the_answers(
+    answers: dict[str, Any], libraries: str, driver: str
+) -> None:
     stack = database_stack(answers)
     assert stack is not None
     assert libraries in stack.libraries

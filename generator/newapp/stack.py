@@ -31,7 +31,7 @@ _STACKS: dict[tuple[str, bool], tuple[str, str, str]] = {
     ),
 }
 _DRIVERS = {
-    ("sqlite", False): "sqlite3 (in Python)",
+    ("sqlite", False): "sqlite3",
     ("sqlite", True): "aiosqlite",
     ("postgresql", False): "psycopg 3",
     ("postgresql", True): "asyncpg",
