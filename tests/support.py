@@ -112,20 +112,28 @@ def run_ok(
 # --- Answer combinations ----------------------------------------------------------------------
 
 FACTORS = ("high_concurrency", "async_ok", "auto_docs", "type_validation", "needs_extensions")
+DATABASES = ("none", "sqlite", "postgresql")
 
 # The answers that change a project's code (everything but README.md and the answers file);
 # the others only change the README's "Why" section. Flask serves docs when auto_docs is yes,
-# and validates with pydantic when either auto_docs or type_validation is.
+# and validates with pydantic when either auto_docs or type_validation is; FastAPI's database
+# layer is async or not by async_ok, which changes nothing without a database.
 CODE_KEYS = {
-    "flask": ("app_kind", "high_concurrency", "auto_docs", "openapi"),
-    "fastapi": ("app_kind", "high_concurrency", "auto_docs"),
+    "flask": ("app_kind", "high_concurrency", "auto_docs", "openapi", "database"),
+    "fastapi": ("app_kind", "high_concurrency", "auto_docs", "database", "async_db"),
 }
 
 
-def combinations(framework: str) -> list[dict[str, Any]]:
-    """All 64 answer sets for one framework."""
+def combinations(framework: str, databases: Iterable[str] = DATABASES) -> list[dict[str, Any]]:
+    """Every answer set for one framework: 64 per database."""
     return [
-        {"framework": framework, "app_kind": kind, **dict(zip(FACTORS, values, strict=True))}
+        {
+            "framework": framework,
+            "database": database,
+            "app_kind": kind,
+            **dict(zip(FACTORS, values, strict=True)),
+        }
+        for database in databases
         for kind in ("api", "web")
         for values in itertools.product([False, True], repeat=len(FACTORS))
     ]
@@ -133,14 +141,18 @@ def combinations(framework: str) -> list[dict[str, Any]]:
 
 def code_signature(answers: dict[str, Any]) -> tuple[Any, ...]:
     """The values of the answers that decide a project's code."""
-    derived = {**answers, "openapi": answers["auto_docs"] or answers["type_validation"]}
+    derived = {
+        **answers,
+        "openapi": answers["auto_docs"] or answers["type_validation"],
+        "async_db": answers["async_ok"] if answers["database"] != "none" else None,
+    }
     return tuple(derived[key] for key in CODE_KEYS[answers["framework"]])
 
 
-def distinct(framework: str) -> list[dict[str, Any]]:
+def distinct(framework: str, databases: Iterable[str] = DATABASES) -> list[dict[str, Any]]:
     """One answer set per distinct project code: the first combination of each signature."""
     firsts: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for answers in combinations(framework):
+    for answers in combinations(framework, databases):
         firsts.setdefault(code_signature(answers), answers)
     return list(firsts.values())
 

@@ -1,6 +1,6 @@
 """Every combination of the when-to-use answers, for both frameworks, renders a clean project.
 
-Rendering all 128 is cheap; installing them is not. So this module renders every one and
+Rendering all 384 (64 per framework and database) is cheap; installing them is not. So this module renders every one and
 checks what needs no install (it compiles, ruff is clean, each item `newapp recommend` promises
 is there, every answer leaves its mark: `marks` below), and proves which answers change a
 project's code: the end-to-end tests then install one project per distinct code
@@ -19,6 +19,7 @@ import pytest
 
 from newapp.contents import contents
 from newapp.recommend import recommend
+from newapp.stack import database_stack
 from support import code_signature, combinations, render
 
 NOT_CODE = {"README.md", ".copier-answers.yml"}
@@ -40,6 +41,8 @@ def marks(answers: dict[str, Any]) -> list[Mark]:
         answers["needs_extensions"],
     )
     name = "Flask" if flask else "FastAPI"
+    stack = database_stack(answers)
+    db = stack is not None
     recommended = recommend(answers).framework == answers["framework"]
     found: list[Mark] = [
         # framework_chosen_by, and the reasons from newapp.recommend, one per answer.
@@ -51,6 +54,17 @@ def marks(answers: dict[str, Any]) -> list[Mark]:
         ("src/p/templates/index.html", None, web),
         ("src/p/static/style.css", None, web),
         ("README.md", "| `GET /` | The home page", web),
+        # database: its own files, its README section and stack, the container's migrations.
+        *((f"src/p/{name}", None, db) for name in ("db.py", "models.py", "items.py")),
+        ("src/p/migrations/env.py", None, db),
+        ("src/p/templates/items.html", None, db and web),
+        ("compose.yaml", None, answers["database"] == "postgresql"),
+        ("README.md", "### The database", db),
+        ("README.md", stack.why if stack else "### The database", db),
+        ("README.md", "| `POST /items` |", db),
+        ("Dockerfile", "migrate && exec python -m p", db),
+        ("Dockerfile", 'VOLUME ["/home/app/data"]', answers["database"] == "sqlite"),
+        (".gitignore", "/data/", answers["database"] == "sqlite"),
     ]
     if flask:
         openapi = docs or typed

@@ -15,11 +15,14 @@ import pytest
 import yaml
 
 from projects import (
+    FASTAPI_WEB_PLAIN,
     FRAMEWORKS,
     MAIN,
     NAMES,
+    POSTGRES,
     Project,
     Variant,
+    answered,
     by_framework,
     start,
 )
@@ -57,12 +60,25 @@ OTHER_PYTHONS = [
     Variant("fastapi", "web", "3.13"),
 ]
 WEB = [variant for variant in OTHER_PYTHONS if variant.app_kind == "web"]
-# One project per distinct code the when-to-use answers can make (test_combinations.py proves
-# the other combinations render the same code): 12 for Flask, 8 for FastAPI.
+# One project per distinct code the answers make with the default database, SQLite: 12 for
+# Flask, 16 for FastAPI, whose layer is async or not (test_combinations.py proves the other
+# combinations render the same code). With PostgreSQL the code differs from SQLite's only in
+# its driver and defaults: one project per framework and engine kind stands for it (the
+# PostgreSQL end-to-end tests run their own tests against a real server too). Without a
+# database: each framework's validation styles.
+NO_DATABASE = [
+    answered("flask", database="none"),
+    answered("flask", "web", auto_docs=False, type_validation=False, database="none"),
+    FASTAPI_WEB_PLAIN,
+]
 DISTINCT = [
-    Variant(answers["framework"], answers["app_kind"], extra=tuple(sorted(answers.items())))
-    for framework in NAMES
-    for answers in distinct(framework)
+    *(
+        Variant(answers["framework"], answers["app_kind"], extra=tuple(sorted(answers.items())))
+        for framework in NAMES
+        for answers in distinct(framework, ["sqlite"])
+    ),
+    *POSTGRES.values(),
+    *NO_DATABASE,
 ]
 
 CHECKS = {
