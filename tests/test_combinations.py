@@ -1,10 +1,10 @@
 """Every combination of the when-to-use answers, for both frameworks, renders a clean project.
 
-Rendering all 384 (64 per framework and database) is cheap; installing them is not. So this module renders every one and
-checks what needs no install (it compiles, ruff is clean, each item `newapp recommend` promises
-is there, every answer leaves its mark: `marks` below), and proves which answers change a
-project's code: the end-to-end tests then install one project per distinct code
-(support.distinct) and run its own tests, ruff and mypy.
+Rendering all 384 (64 per framework and database) is cheap; installing them is not. So this
+module renders every one and checks what needs no install (it compiles, ruff is clean, each
+item `newapp recommend` promises is there, every answer leaves its mark: `marks` below), and
+proves which answers change a project's code: the end-to-end tests then install one project
+per distinct code (support.distinct) and run its own tests, ruff and mypy.
 """
 
 from __future__ import annotations
