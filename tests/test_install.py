@@ -139,3 +139,53 @@ def test_created_project_serves_hello_and_stops_on_sigterm(
     assert (hello.status, json.loads(hello.body)) == (200, {"message": f"Hello, {framework}!"})
     assert exit_code == 0
     assert "Traceback" not in server.stdout() + server.stderr()
+
+
+def _git(cwd: Path, *args: str) -> str:
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    return run_ok(["git", *identity, "-c", "commit.gpgsign=false", *args], cwd, clean_env())
+
+
+def _commit(project: Path, message: str) -> None:
+    _git(project, "add", "-A")
+    _git(project, "commit", "--quiet", "-m", message)
+
+
+# A route of the user's own, added to the file the template writes its routes in.
+USER_ROUTE = '''
+
+@{decorator}("/mine")
+def mine() -> dict[str, str]:
+    """Added by the project's owner; no update may drop it."""
+    return {{"mine": "kept"}}
+'''
+
+
+@pytest.mark.parametrize("framework", ["flask", "fastapi"])
+def test_update_adds_a_database_and_keeps_the_users_route(
+    installed: Installed, tmp_path: Path, framework: str
+) -> None:
+    """none -> sqlite -> postgresql with `newapp update --data`, a user edit kept each time;
+    the merged project then passes its own tests."""
+    args = ["create", "shop", "--yes", "--framework", framework, "--database", "none"]
+    run_ok([installed.script, *args], tmp_path, installed.env())
+    project = tmp_path / "shop"
+    _git(project, "init", "--quiet")
+    _commit(project, "made by newapp")
+    routes = project / "src" / "shop" / "routes.py"
+    decorator = "bp.get" if framework == "flask" else "router.get"
+    routes.write_text(routes.read_text() + USER_ROUTE.format(decorator=decorator))
+    _commit(project, "my route")
+
+    for database, added in (("sqlite", "src/shop/db.py"), ("postgresql", "compose.yaml")):
+        update = [installed.script, "update", "--data", f"database={database}"]
+        result = run(update, project, installed.env())
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert (project / added).is_file(), result.stdout
+        assert 'return {"mine": "kept"}' in routes.read_text()
+        assert f"database: {database}" in (project / ".copier-answers.yml").read_text()
+        _commit(project, f"database: {database}")
+
+    python = make_venv(project / ".venv", sys.executable)
+    install(python, project)
+    run_ok([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, clean_env(), 300)

@@ -2,6 +2,6 @@
 
 from newapp.recommend import Reason, Recommendation, recommend
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["Reason", "Recommendation", "__version__", "recommend"]
