@@ -20,13 +20,15 @@ if TYPE_CHECKING:
 NAMES = {"flask": "Flask", "fastapi": "FastAPI"}
 
 # The six factors of the comparison this product is built on, in our own words.
+# Use case first, as in the questions, the recommendation and the README: what the app is for
+# matters most.
 COMPARISON: tuple[tuple[str, str, str], ...] = (
+    ("Use case", "Small to medium web apps, HTML pages", "APIs that need speed and validation"),
     ("Performance", "Fine for most apps; synchronous workers", "Very high; async built in"),
     ("Learning curve", "Gentle; plain functions", "Moderate; rewards knowing async/await"),
     ("API documentation", "Set up by hand or with an extension", "OpenAPI docs generated for you"),
     ("Type checking", "None built in", "Validates requests from type hints"),
     ("Community & ecosystem", "Large and mature", "Younger, growing fast"),
-    ("Use case", "Small to medium web apps, HTML pages", "APIs that need speed and validation"),
 )
 
 
@@ -98,7 +100,15 @@ def _recommendation_panel(rec: Recommendation) -> Any:
 
 
 def show_comparison() -> None:
-    """The Flask vs FastAPI comparison, one row per factor (a rich table, also in a pipe)."""
+    """The Flask vs FastAPI comparison, one row per factor: a table on a terminal, plain lines
+    (one per framework, under its factor) in a pipe or a log."""
+    if not fancy():
+        say("Flask vs FastAPI:")
+        for factor, flask, fastapi in COMPARISON:
+            say(f"  {factor}")
+            say(f"    Flask    {flask}")
+            say(f"    FastAPI  {fastapi}")
+        return
     from rich.table import Table
 
     table = Table(title="Flask vs FastAPI", show_lines=True)
