@@ -47,6 +47,7 @@ CASES = [
     ("bool-ci-maybe", ["-d", "ci=maybe"], 2, "not true or false"),
     ("description-two-lines", ["-d", "description=a\nb"], 2, "one line"),
     ("data-unknown-key", ["-d", "colour=blue"], 2, "valid keys: app_kind"),
+    ("data-computed-key", ["-d", "framework_chosen_by=user"], 2, "pass --framework instead"),
     ("data-no-equals", ["-d", "port"], 2, "is not KEY=VALUE"),
     ("data-empty-key", ["-d", "=x"], 2, "is not KEY=VALUE"),
     ("answers-missing", ["--answers-file", "missing.yml"], 2, "does not exist"),
@@ -100,3 +101,20 @@ def test_click_usage_errors_keep_clicks_short_form(bad_inputs: Path) -> None:
     assert "No such option: --colour" in result.stderr
     assert "Traceback" not in result.output and "╭" not in result.output
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 3
+
+
+@pytest.mark.parametrize("command", ["create", "update"])
+def test_data_lists_only_the_keys_a_user_may_set(bad_inputs: Path, command: str) -> None:
+    result = runner.invoke(app, [command, "-d", "colour=blue"])
+    assert result.exit_code == 2
+    assert "valid keys: app_kind" in result.stderr and "ci" in result.stderr
+    assert "framework_chosen_by" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["create", "update"])
+def test_data_refuses_the_key_newapp_computes_in_one_line(bad_inputs: Path, command: str) -> None:
+    result = runner.invoke(app, [command, "-d", "framework_chosen_by=user"])
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert message.startswith("error: --data framework_chosen_by cannot be set: newapp records")
+    assert "\n" not in message

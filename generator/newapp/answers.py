@@ -27,6 +27,23 @@ class Asker(Protocol):
         """Show the recommendation with its reasons; return the framework the user takes."""
 
 
+def settable(keys: Iterable[str]) -> tuple[str, ...]:
+    """The keys a user may set: all but the ones newapp computes."""
+    return tuple(key for key in keys if key not in COMPUTED_KEYS)
+
+
+def check_data_key(key: str, valid: Iterable[str]) -> None:
+    """Refuse a `--data` key that is unknown, or one newapp fills in itself."""
+    if key in COMPUTED_KEYS:
+        raise BadAnswer(
+            f"--data {key} cannot be set: newapp records it from whether the framework "
+            "follows the recommendation; pass --framework instead"
+        )
+    if key not in valid:
+        keys = ", ".join(settable(valid))
+        raise BadAnswer(f"--data key '{key}' is unknown; valid keys: {keys}")
+
+
 def parse_data(items: Iterable[str], valid: Iterable[str]) -> dict[str, str]:
     """Parse repeated `--data KEY=VALUE` options."""
     valid = tuple(valid)
@@ -36,8 +53,7 @@ def parse_data(items: Iterable[str], valid: Iterable[str]) -> dict[str, str]:
         key = key.strip()
         if not sep or not key:
             raise BadAnswer(f"--data '{item}' is not KEY=VALUE; write it like --data port=9000")
-        if key not in valid:
-            raise BadAnswer(f"--data key '{key}' is unknown; valid keys: {', '.join(valid)}")
+        check_data_key(key, valid)
         data[key] = value
     return data
 
@@ -70,8 +86,10 @@ def load_answers_file(path: Path, valid: Iterable[str]) -> dict[str, Any]:
     if unknown:
         raise AnswersFileError(
             f"answers file {path} has unknown keys {', '.join(unknown)}; "
-            f"valid keys: {', '.join(valid)}"
+            f"valid keys: {', '.join(settable(valid))}"
         )
+    # A computed key (framework_chosen_by in another project's answers) is accepted and
+    # recomputed: the file is a record of that project, not a request to fake it.
     return {k: v for k, v in data.items() if k not in COPIER_KEYS}
 
 

@@ -224,16 +224,14 @@ def _checked_data(
     project: Path, answers: Mapping[str, Any], data: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Typed, validated --data values; a framework switch is refused here."""
+    from newapp.answers import check_data_key
     from newapp.questions import QuestionSet
 
     questions = QuestionSet()
     last = {key: value for key, value in answers.items() if not str(key).startswith("_")}
     typed: dict[str, Any] = {}
     for key, raw in data.items():
-        if key not in questions.by_key:
-            raise BadAnswer(
-                f"--data key '{key}' is unknown; valid keys: {', '.join(questions.keys)}"
-            )
+        check_data_key(key, questions.keys)
         typed[key] = questions.accept(key, raw, {**last, **typed})
     if typed and "framework_chosen_by" in last:  # the recommendation may have moved
         chosen_by = questions.default("framework_chosen_by", {**last, **typed})
