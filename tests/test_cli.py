@@ -113,10 +113,32 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
     ("args", "present", "absent"),
     [
         (["--framework", "flask"], "export FLASK_SECRET_KEY=", "/docs"),
+        (["--framework", "flask"], "API docs: http://127.0.0.1:8000/openapi/swagger", "open "),
+        (
+            ["--framework", "flask", "--no-auto-docs"],
+            "curl http://127.0.0.1:8000/hello",
+            "API docs",
+        ),
         (["--framework", "fastapi", "--no-auto-docs"], "python -m svc", "/docs"),
         (["--framework", "fastapi", "--data", "port=9000"], "127.0.0.1:9000/docs", "8000"),
+        (["--framework", "flask", "--app-kind", "web"], "open http://127.0.0.1:8000/ in", "/hello"),
+        (["--framework", "fastapi", "--app-kind", "web"], "open http://127.0.0.1:8000/", "curl h"),
+        (
+            ["--framework", "fastapi", "--app-kind", "web"],
+            "API docs: http://127.0.0.1:8000/docs",
+            "/hello",
+        ),
     ],
-    ids=["flask-needs-a-secret", "fastapi-without-docs", "fastapi-port"],
+    ids=[
+        "flask-needs-a-secret",
+        "flask-api-docs",
+        "flask-without-docs",
+        "fastapi-without-docs",
+        "fastapi-port",
+        "flask-web-home-page",
+        "fastapi-web-home-page",
+        "fastapi-web-docs",
+    ],
 )
 def test_next_steps_fit_the_project(
     workdir: Path, args: list[str], present: str, absent: str

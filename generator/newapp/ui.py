@@ -138,20 +138,30 @@ _MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex())'"
 
 
 def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
-    """What to type after the project is made."""
-    package, port = answers["package_name"], answers["port"]
+    """What to type after the project is made, ending with what the project is for: a web
+    app's home page, an API's hello endpoint, and its docs where it has them."""
+    package = answers["package_name"]
     steps = [
         f"cd {shlex.quote(dest_label)}",
         "python -m venv .venv && . .venv/bin/activate",
         "pip install -e '.[dev]'",
         "pytest",
         f"python -m {package}",
-        f"curl http://127.0.0.1:{port}/hello    # from another terminal",
     ]
     if answers["framework"] == "flask":  # the production server refuses to start without it
-        steps.insert(-2, f'export FLASK_SECRET_KEY="$({_MAKE_SECRET})"')
-    if answers["framework"] == "fastapi" and answers.get("auto_docs", True):
-        steps.append(f"API docs: http://127.0.0.1:{port}/docs")
+        steps.insert(-1, f'export FLASK_SECRET_KEY="$({_MAKE_SECRET})"')
+    return steps + _first_look(answers)
+
+
+def _first_look(answers: Mapping[str, Any]) -> list[str]:
+    base = f"http://127.0.0.1:{answers['port']}"
+    if answers.get("app_kind") == "web":
+        steps = [f"open {base}/ in a browser: the home page (or curl it from another terminal)"]
+    else:
+        steps = [f"curl {base}/hello    # from another terminal"]
+    if answers.get("auto_docs", True):
+        docs = "/docs" if answers["framework"] == "fastapi" else "/openapi/swagger"
+        steps.append(f"API docs: {base}{docs}")
     return steps
 
 
