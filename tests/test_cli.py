@@ -218,8 +218,42 @@ def test_existing_files_are_a_conflict_and_nothing_changes(workdir: Path) -> Non
     result = runner.invoke(app, ["create", "my-api", "--yes"])
     assert result.exit_code == 3
     assert "pyproject.toml" in result.stderr and "--force" in result.stderr
+    assert result.stdout == ""  # the error stands alone: no recommendation before it
     assert tree(project) == before
     assert sorted(p.name for p in workdir.iterdir()) == ["my-api"]  # no staging left behind
+
+
+@pytest.mark.parametrize(
+    ("args", "existing"),
+    [
+        (["my-api"], "pyproject.toml"),  # found before the first question, with no terminal
+        (["my-api", "--yes"], ".copier-answers.yml"),
+        (["my-api", "--yes"], "src/my_api/app.py"),  # only a full render finds this one
+        (["--name", "my-api", "--yes"], "README.md"),  # the destination comes from the name
+    ],
+    ids=["before-asking", "answers-file", "package-file", "dest-from-name"],
+)
+def test_a_conflict_is_the_only_output(workdir: Path, args: list[str], existing: str) -> None:
+    target = workdir / "my-api" / existing
+    target.parent.mkdir(parents=True)
+    target.write_text("mine\n")
+    result = runner.invoke(app, ["create", *args])
+    assert result.exit_code == 3, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ") and existing in result.stderr
+    assert target.read_text() == "mine\n"
+
+
+def test_the_files_every_project_writes_are_in_every_project(template_copy: Path) -> None:
+    from newapp.render import always_written
+
+    assert always_written(template_copy) == [
+        ".dockerignore",
+        ".gitignore",
+        "Dockerfile",
+        "README.md",
+        "pyproject.toml",
+    ]
 
 
 def test_force_replaces_only_template_files(workdir: Path) -> None:
@@ -343,7 +377,7 @@ def test_an_unexpected_bug_is_one_line_pointing_at_debug(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("newapp.render.render", broken)
+    monkeypatch.setattr("newapp.render.prepared", broken)
     result = runner.invoke(app, ["create", "x", "--yes"])
     assert result.exit_code == 1
     assert result.stderr.strip().count("\n") == 0

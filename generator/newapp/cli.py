@@ -6,6 +6,7 @@ Heavy modules (copier, questionary, rich) are imported inside the commands that 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -168,6 +169,11 @@ def create(
     if database is not None:
         given["database"] = database
     given.update(_factor_flags(locals()))
+    if dest is not None and not (force or dry_run):
+        # A folder that holds a project already: say so before asking anything.
+        from newapp.render import precheck
+
+        precheck(questions.root, dest)
     interactive = not yes and bool(unanswered(questions, given))
     if interactive and not _terminal():
         missing = ", ".join(unanswered(questions, given))
@@ -199,15 +205,21 @@ def _render(
 ) -> None:
     from newapp import ui
     from newapp.recommend import recommend
-    from newapp.render import render
+    from newapp.render import prepared
 
     rec = recommend(answers)
-    if not shown:  # the interactive flow showed the panel before asking for the framework
-        ui.show_recommendation(rec)
-    if answers["framework"] != rec.framework:
-        ui.say(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
-    with ui.working("Rendering the project..."):
-        outcome = render(root, answers, target, force=force, dry_run=dry_run)
+    # Rendered (and checked for conflicts) before anything is shown, so that an error stands
+    # alone; moved into place only after, so that a Ctrl-C meanwhile writes nothing.
+    with contextlib.ExitStack() as stack:
+        with ui.working("Rendering the project..."):
+            pending = stack.enter_context(
+                prepared(root, answers, target, force=force, dry_run=dry_run)
+            )
+        if not shown:  # the interactive flow showed the panel before asking for the framework
+            ui.show_recommendation(rec)
+        if answers["framework"] != rec.framework:
+            ui.say(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
+        outcome = pending.commit()
     try:
         _report(outcome, answers, target, dry_run=dry_run)
     except (KeyboardInterrupt, TermSignal) as error:

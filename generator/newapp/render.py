@@ -50,6 +50,43 @@ def render(
     Nothing in `dest` changes unless the whole render succeeded and no file the template writes
     is already there (or `force` says to replace just those files).
     """
+    with prepared(root, answers, dest, force=force, dry_run=dry_run) as pending:
+        return pending.commit()
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A complete render waiting in its staging folder, checked against the destination."""
+
+    project: Path
+    dest: Path
+    files: list[str]
+    dry_run: bool
+    force: bool
+
+    def commit(self) -> Outcome:
+        """Move the project into place (not for a dry run) and say what was written."""
+        # Checked again: files may have appeared while the caller showed the recommendation.
+        conflicts = [f for f in self.files if _occupied(self.dest, f)]
+        created = [f for f in self.files if f not in conflicts]
+        if not self.dry_run:
+            if conflicts and not self.force:
+                raise _conflict(self.dest, conflicts)
+            _commit(self.project, self.dest, self.files)
+        return Outcome(self.dest, created, conflicts)
+
+
+@contextmanager
+def prepared(
+    root: Path,
+    answers: Mapping[str, Any],
+    dest: Path,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+) -> Iterator[Pending]:
+    """Render into a staging folder and refuse conflicts, all before the caller shows anything;
+    the caller then commits. Leaving the block without committing writes nothing."""
     dest = dest.absolute()
     _check_destination(dest)
     # Imported before the staging folder exists: a signal that lands inside an import (or the
@@ -64,18 +101,42 @@ def render(
         files = _files(project)
         _refuse_blocked(dest, files)
         conflicts = [f for f in files if _occupied(dest, f)]
-        created = [f for f in files if f not in conflicts]
-        if dry_run:
-            return Outcome(dest, created, conflicts)
-        if conflicts and not force:
-            shown = ", ".join(conflicts[:8]) + (" ..." if len(conflicts) > 8 else "")
-            raise Conflict(
-                f"{dest} already holds {len(conflicts)} file(s) the template would write "
-                f"({shown}); choose another destination, or pass --force to overwrite "
-                "just those files"
-            )
-        _commit(project, dest, files)
-        return Outcome(dest, created, conflicts)
+        if conflicts and not (force or dry_run):
+            raise _conflict(dest, conflicts)
+        yield Pending(project, dest, files, dry_run, force)
+
+
+def precheck(root: Path, dest: Path) -> None:
+    """Refuse a destination that already holds a project, before a question is asked or the
+    recommendation shown: it looks only for the files every project writes, so it costs no
+    render (`prepared` does the full check)."""
+    dest = dest.absolute()
+    if dest.is_dir():
+        conflicts = [f for f in always_written(root) if _occupied(dest, f)]
+        if conflicts:
+            raise _conflict(dest, conflicts)
+
+
+def always_written(root: Path) -> list[str]:
+    """The files every project has, whatever the answers: the top-level files both templates
+    write under a plain name (a name with Jinja in it may depend on the answers)."""
+    names = [
+        {
+            path.name.removesuffix(".jinja")
+            for path in (root / f"template_{framework}").iterdir()
+            if path.is_file() and "{" not in path.name
+        }
+        for framework in ("flask", "fastapi")
+    ]
+    return sorted(set.intersection(*names))
+
+
+def _conflict(dest: Path, conflicts: list[str]) -> Conflict:
+    shown = ", ".join(conflicts[:8]) + (" ..." if len(conflicts) > 8 else "")
+    return Conflict(
+        f"{dest} already holds files the template would write ({shown}); choose another "
+        "destination, or pass --force to overwrite just those files"
+    )
 
 
 def _record_version(answers_file: Path) -> None:
