@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -403,3 +404,90 @@ def test_help_imports_no_heavy_module() -> None:
     )
     assert "Usage: newapp" in result.stdout
     assert "HEAVY []" in result.stdout
+
+
+@pytest.fixture
+def checkout(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A source checkout of newapp (copier.yml, generator/newapp, git), the current folder."""
+    top = workdir / "newapp"
+    (top / "generator" / "newapp").mkdir(parents=True)
+    (top / "copier.yml").write_text("# the question set\n")
+    (top / ".gitignore").write_text("scratch/\n")
+    subprocess.run(["git", "init", "-q", str(top)], check=True)
+    monkeypatch.chdir(top)
+    return top
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--yes"], ["--yes", "--dry-run"], ["sub/app", "--yes"], ["--name", "svc", "--yes"], []],
+    ids=["readme-command", "dry-run", "a-subfolder", "by-name", "before-asking"],
+)
+def test_newapp_refuses_to_write_into_its_own_checkout(checkout: Path, args: list[str]) -> None:
+    before = sorted(p.name for p in checkout.iterdir())
+    result = runner.invoke(app, ["create", *args])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "inside newapp's own source checkout" in result.stderr
+    assert "elsewhere, e.g. newapp create ~/" in result.stderr
+    assert sorted(p.name for p in checkout.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("dest", "made"),
+    [("../outside", "../outside"), ("scratch/app", "scratch/app")],
+    ids=["beside-the-checkout", "git-ignored-folder"],
+)
+def test_newapp_writes_outside_its_checkout_or_where_git_ignores(
+    checkout: Path, dest: str, made: str
+) -> None:
+    result = runner.invoke(app, ["create", dest, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert (checkout / made / "pyproject.toml").is_file()
+
+
+def test_the_readme_command_in_this_checkout_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    result = runner.invoke(app, ["create", "--yes", "--dry-run"])
+    assert result.exit_code == 2
+    assert f"{REPO / 'my-app'} is inside newapp's own source checkout" in result.stderr
+
+
+def _readme_commands() -> list[str]:
+    from conftest import REPO
+
+    text = (REPO / "README.md").read_text()
+    return [block.split("```", 1)[0].strip() for block in text.split("```bash\n")[1:]]
+
+
+def test_the_readme_starts_with_the_two_set_up_commands() -> None:
+    install_and_create, tests = _readme_commands()[:2]
+    assert install_and_create == "python -m pip install . && newapp create ~/my-app --yes"
+    # .ci/run runs exactly this.
+    assert (
+        tests == "python -m pip install -e '.[test]' && python -m pytest -n auto --dist loadgroup"
+    )
+
+
+def test_the_readme_create_command_lands_in_home_and_leaves_the_checkout_clean(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import REPO
+
+    def status() -> str:
+        git = ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=all"]
+        return subprocess.run(git, capture_output=True, text=True, check=True).stdout
+
+    create = _readme_commands()[0].split(" && ", 1)[1].split()
+    assert create[:2] == ["newapp", "create"]
+    before = status()
+    monkeypatch.chdir(REPO)  # where the README's reader runs it
+    args = [os.path.expanduser(word) for word in create[2:]]  # as the shell expands ~
+    result = runner.invoke(app, ["create", *args])
+    assert result.exit_code == 0, result.output
+    home = Path(os.environ["HOME"])
+    assert (home / "my-app" / "pyproject.toml").is_file()
+    assert f"Created {home / 'my-app'}" in result.stdout
+    assert status() == before

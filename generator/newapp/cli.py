@@ -169,11 +169,7 @@ def create(
     if database is not None:
         given["database"] = database
     given.update(_factor_flags(locals()))
-    if dest is not None and not (force or dry_run):
-        # A folder that holds a project already: say so before asking anything.
-        from newapp.render import precheck
-
-        precheck(questions.root, dest)
+    _precheck(questions, dest, given, force=force or dry_run)
     interactive = not yes and bool(unanswered(questions, given))
     if interactive and not _terminal():
         missing = ", ".join(unanswered(questions, given))
@@ -187,6 +183,21 @@ def create(
     # The interactive flow shows the recommendation just before asking for the framework.
     shown = interactive and "framework" not in given
     _render(questions.root, answers, target, force=force, dry_run=dry_run, shown=shown)
+
+
+def _precheck(questions: Any, dest: Path | None, given: dict[str, Any], *, force: bool) -> None:
+    """Say before asking anything that the destination is refused: inside newapp's own
+    checkout, or (unless --force or --dry-run) already holding a project."""
+    from newapp.render import precheck
+
+    if dest is None and "project_name" in given:
+        dest = Path(str(given["project_name"]))
+    if dest is None:  # a folder of the current one, named when asked: judge the default name
+        precheck(
+            questions.root, Path(str(questions.by_key["project_name"].default)), conflicts=False
+        )
+    else:
+        precheck(questions.root, dest, conflicts=not force)
 
 
 def _terminal() -> bool:

@@ -36,6 +36,10 @@ class DestinationError(NewappError):
     """The destination cannot be written (not a folder, no permission, disk full)."""
 
 
+class InsideCheckout(DestinationError):
+    """The destination is inside newapp's own source checkout, where git would track it."""
+
+
 class Conflict(NewappError):
     """The destination already holds files the template would write."""
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newapp.errors import BadAnswer, Conflict, DestinationError, NewappError, one_line
+from newapp.errors import (
+    BadAnswer,
+    Conflict,
+    DestinationError,
+    InsideCheckout,
+    NewappError,
+    one_line,
+)
 
 _OS_REASONS = {
     errno.ENOSPC: "no space left on the device; free some space",
@@ -106,15 +113,17 @@ def prepared(
         yield Pending(project, dest, files, dry_run, force)
 
 
-def precheck(root: Path, dest: Path) -> None:
-    """Refuse a destination that already holds a project, before a question is asked or the
-    recommendation shown: it looks only for the files every project writes, so it costs no
-    render (`prepared` does the full check)."""
+def precheck(root: Path, dest: Path, *, conflicts: bool = True) -> None:
+    """Refuse a destination inside newapp's own checkout, or (with `conflicts`) one that
+    already holds a project, before a question is asked or the recommendation shown. It looks
+    only for the files every project writes, so it costs no render (`prepared` does the full
+    check)."""
     dest = dest.absolute()
-    if dest.is_dir():
-        conflicts = [f for f in always_written(root) if _occupied(dest, f)]
-        if conflicts:
-            raise _conflict(dest, conflicts)
+    _check_destination(dest)
+    if conflicts and dest.is_dir():
+        occupied = [f for f in always_written(root) if _occupied(dest, f)]
+        if occupied:
+            raise _conflict(dest, occupied)
 
 
 def always_written(root: Path) -> list[str]:
@@ -181,10 +190,44 @@ def _check_destination(dest: Path) -> None:
         if dest.exists() and not dest.is_dir():
             raise DestinationError(f"{dest} exists and is not a folder; choose another destination")
         blocker = next((p for p in dest.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise DestinationError(f"{blocker} is a file, not a folder; choose another destination")
+        _refuse_own_checkout(dest)
     except OSError as error:
         raise _os_error(error, dest) from None
-    if blocker is not None:
-        raise DestinationError(f"{blocker} is a file, not a folder; choose another destination")
+
+
+def _refuse_own_checkout(dest: Path) -> None:
+    """Refuse to write into a source checkout of newapp (run from the root of a fresh clone,
+    `newapp create` would put the project among newapp's own files), except where its git
+    ignores the path, as the benchmarks' work folder."""
+    dest = dest.resolve()  # `../outside` from a checkout is outside it
+    top = next((p for p in (dest, *dest.parents) if _is_newapp_source(p)), None)
+    if top is None or _git_ignores(top, dest):
+        return
+    raise InsideCheckout(
+        f"{dest} is inside newapp's own source checkout {top}; create the project "
+        f"elsewhere, e.g. newapp create ~/{dest.name}"
+    )
+
+
+def _is_newapp_source(folder: Path) -> bool:
+    return (folder / "copier.yml").is_file() and (folder / "generator/newapp").is_dir()
+
+
+def _git_ignores(top: Path, path: Path) -> bool:
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(top), "check-ignore", "--quiet", "--", str(path)],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False  # no git to ask: refuse, the safe side
+    return result.returncode == 0
 
 
 def _refuse_blocked(dest: Path, files: list[str]) -> None:
