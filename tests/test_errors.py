@@ -118,3 +118,40 @@ def test_data_refuses_the_key_newapp_computes_in_one_line(bad_inputs: Path, comm
     message = result.stderr.strip()
     assert message.startswith("error: --data framework_chosen_by cannot be set: newapp records")
     assert "\n" not in message
+
+
+# On the command line, the fix copier.yml gives ends with the flag that applies it.
+FLAG_ADVICE = [
+    (["--name", ""], "project name is empty; give one (such as my-app) with --name"),
+    (
+        ["-d", "port=99999"],
+        "port 99999 is not between 1 and 65535; choose another (such as 8000) with --data port=...",
+    ),
+    (
+        ["-d", "auto_docs=perhaps"],
+        "auto_docs 'perhaps' is not true or false; answer yes or no with --auto-docs or "
+        "--no-auto-docs",
+    ),
+    (
+        ["--framework", "django"],
+        "framework 'django' is not one of flask, fastapi; choose one with "
+        "--framework flask|fastapi",
+    ),
+    (
+        ["--answers-file", "badport.yml"],
+        "port 'http' is not a whole number; give one with --data port=...",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    FLAG_ADVICE,
+    ids=["empty-name", "port-range", "bool-word", "framework-choice", "answers-file-port"],
+)
+def test_flag_advice_for_answers_given_on_the_command_line(
+    bad_inputs: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["create", "proj", *args, "--yes"])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"

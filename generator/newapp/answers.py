@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from newapp.errors import AnswersFileError, BadAnswer
-from newapp.questions import Question, QuestionSet
+from newapp.questions import Question, QuestionSet, on_command_line
 from newapp.recommend import Recommendation, recommend
 
 # Entries copier itself writes into .copier-answers.yml; accepted in an answers file, not used.
@@ -136,23 +136,39 @@ def collect(
     wanted = set(keys) if keys is not None else set(questions.keys)
     answers: dict[str, Any] = {}
     for question in questions.questions:
-        key = question.key
-        if key not in wanted:
-            continue
-        if key in COMPUTED_KEYS:  # what copier.yml derives; a value given for it is ignored
-            answers[key] = questions.accept(key, questions.default(key, answers), answers)
-        elif key in given:
-            answers[key] = questions.accept(key, given[key], answers)
-        elif key == "framework" and asker is not None:
-            answers[key] = asker.choose_framework(recommend(answers))
-        elif asker is None:
-            default = _default(questions, key, answers, defaults)
-            answers[key] = questions.accept(key, default, answers)
-        else:
-            default = _default(questions, key, answers, defaults)
-            raw = asker.ask(question, default, _validator(questions, key, answers))
-            answers[key] = questions.accept(key, raw, answers)
+        if question.key in wanted:
+            try:
+                answers[question.key] = _answer(
+                    questions, question, given, answers, asker, defaults
+                )
+            except BadAnswer as error:
+                # Prompts re-ask until an answer passes, so what fails here was given on the
+                # command line (or is a default computed from it): say which flag fixes it.
+                raise on_command_line(error) from None
     return answers
+
+
+def _answer(
+    questions: QuestionSet,
+    question: Question,
+    given: Mapping[str, Any],
+    answers: dict[str, Any],
+    asker: Asker | None,
+    defaults: Mapping[str, Any] | None,
+) -> Any:
+    """One answer: computed, given, asked for, or the default."""
+    key = question.key
+    if key in COMPUTED_KEYS:  # what copier.yml derives; a value given for it is ignored
+        return questions.accept(key, questions.default(key, answers), answers)
+    if key in given:
+        return questions.accept(key, given[key], answers)
+    if key == "framework" and asker is not None:
+        return asker.choose_framework(recommend(answers))
+    default = _default(questions, key, answers, defaults)
+    if asker is None:
+        return questions.accept(key, default, answers)
+    raw = asker.ask(question, default, _validator(questions, key, answers))
+    return questions.accept(key, raw, answers)
 
 
 def _default(

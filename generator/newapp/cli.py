@@ -288,7 +288,7 @@ def recommend_command(
     questions = QuestionSet()
     answers = collect(questions, given, asker=asker, keys=FLAG_KEYS)
     rec = recommend(answers)
-    chosen = rec.framework if framework is None else questions.accept("framework", framework, {})
+    chosen = rec.framework if framework is None else _framework(questions, framework)
     parts = [item.text for item in contents({**answers, "framework": chosen})]
     if as_json:
         shape = {**rec.to_dict(), "contents_for": chosen, "contents": parts}
@@ -298,6 +298,16 @@ def recommend_command(
 
     ui.show_recommendation(rec)
     ui.show_list(f"What your {ui.NAMES[chosen]} project will contain", parts)
+
+
+def _framework(questions: Any, framework: str) -> str:
+    from newapp.errors import BadAnswer
+    from newapp.questions import on_command_line
+
+    try:
+        return str(questions.accept("framework", framework, {}))
+    except BadAnswer as error:
+        raise on_command_line(error) from None
 
 
 @app.command()

@@ -225,14 +225,17 @@ def _checked_data(
 ) -> dict[str, Any]:
     """Typed, validated --data values; a framework switch is refused here."""
     from newapp.answers import check_data_key
-    from newapp.questions import QuestionSet
+    from newapp.questions import QuestionSet, on_command_line
 
     questions = QuestionSet()
     last = {key: value for key, value in answers.items() if not str(key).startswith("_")}
     typed: dict[str, Any] = {}
     for key, raw in data.items():
         check_data_key(key, questions.keys)
-        typed[key] = questions.accept(key, raw, {**last, **typed})
+        try:
+            typed[key] = questions.accept(key, raw, {**last, **typed})
+        except BadAnswer as error:
+            raise on_command_line(error) from None
     if typed and "framework_chosen_by" in last:  # the recommendation may have moved
         chosen_by = questions.default("framework_chosen_by", {**last, **typed})
         typed["framework_chosen_by"] = chosen_by
