@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,53 @@ def test_flag_advice_for_answers_given_on_the_command_line(
     result = runner.invoke(app, ["create", "proj", *args, "--yes"])
     assert result.exit_code == 2
     assert result.stderr == f"error: {message}\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [["recommend", "--yes"], ["recommend", "--json"], ["compare"], ["--version"]],
+    ids=["recommend", "recommend-json", "compare", "version"],
+)
+def test_a_full_stdout_is_a_one_line_error(bad_inputs: Path, args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "newapp", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "error: cannot write the output: No space left on device\n"
+
+
+def test_a_closed_pipe_is_a_one_line_error(bad_inputs: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "newapp", "compare"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader went away before newapp wrote
+    assert child.wait(timeout=60) == 1
+    assert child.stderr.read() == "error: cannot write the output: Broken pipe\n"
+
+
+@pytest.mark.parametrize("where", ["src", "src/pkg"], ids=["subfolder", "deeper"])
+def test_update_from_inside_a_project_points_at_its_root(
+    bad_inputs: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    project = bad_inputs / "proj"
+    (project / where).mkdir(parents=True)
+    (project / ".copier-answers.yml").write_text("_commit: v0.1.0\nframework: flask\n")
+    monkeypatch.chdir(project / where)
+    result = runner.invoke(app, ["update"])
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert "not a newapp project" not in message
+    assert message.startswith(f"error: {project / where} is a folder inside the newapp project")
+    expected = "../.." if where == "src/pkg" else ".."
+    assert message.endswith(f"update the whole project: newapp update {expected}")

@@ -23,6 +23,7 @@ from newapp.errors import (
     Cancelled,
     NewappError,
     NoTerminal,
+    OutputError,
     Terminated,
     TermSignal,
     unexpected,
@@ -44,7 +45,12 @@ class _Group(TyperGroup):
         extra["standalone_mode"] = False  # we do Click's error handling ourselves, below
         try:
             result = super().main(argv, prog_name, **extra)
+            _flush_output()
         except (NewappError, _CLICK_ERROR) as error:  # ours, and Click's plain usage errors
+            error.show()
+            sys.exit(error.exit_code)
+        except OutputError as error:
+            _drop_output()
             error.show()
             sys.exit(error.exit_code)
         except (typer.Abort, KeyboardInterrupt):
@@ -53,13 +59,36 @@ class _Group(TyperGroup):
             Terminated("terminated (SIGTERM), nothing was written").show()
             sys.exit(Terminated.exit_code)
         except Exception as error:
-            if debug:
-                raise
-            unexpected(error).show()
-            sys.exit(1)
+            raise _unexpected(error, debug) from None
         if result == Cancelled.exit_code:  # Typer turns Ctrl-C into exit code 130
             Cancelled("cancelled, nothing was written").show()
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _unexpected(error: Exception, debug: bool) -> NoReturn:
+    if debug:
+        raise error
+    unexpected(error).show()
+    sys.exit(1)
+
+
+def _flush_output() -> None:
+    """Flush stdout before exiting, so that a full disk or a closed pipe is reported here,
+    once, rather than by Python's shutdown as an ignored exception."""
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise OutputError(f"cannot write the output: {error.strerror or error}") from None
+
+
+def _drop_output() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # no file descriptor (a test's captured output): nothing to flush at exit
 
 
 app = typer.Typer(
@@ -96,7 +125,9 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: take defau
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"newapp {__version__}")
+        from newapp import ui
+
+        ui.say(f"newapp {__version__}")
         raise typer.Exit()
 
 
@@ -290,12 +321,12 @@ def recommend_command(
     rec = recommend(answers)
     chosen = rec.framework if framework is None else _framework(questions, framework)
     parts = [item.text for item in contents({**answers, "framework": chosen})]
-    if as_json:
-        shape = {**rec.to_dict(), "contents_for": chosen, "contents": parts}
-        typer.echo(json.dumps(shape, indent=2))
-        return
     from newapp import ui
 
+    if as_json:
+        shape = {**rec.to_dict(), "contents_for": chosen, "contents": parts}
+        ui.say(json.dumps(shape, indent=2))
+        return
     ui.show_recommendation(rec)
     ui.show_list(f"What your {ui.NAMES[chosen]} project will contain", parts)
 

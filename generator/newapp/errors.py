@@ -104,6 +104,12 @@ class TermSignal(BaseException):
     CLI turns it into Terminated."""
 
 
+class OutputError(NewappError):
+    """stdout cannot be written: a full disk, a closed pipe."""
+
+    exit_code = 1
+
+
 class TemplateMissing(NewappError):
     """The installed newapp lacks its templates (a broken install)."""
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from newapp.errors import OutputError
 from newapp.recommend import Recommendation
 
 if TYPE_CHECKING:
@@ -46,7 +47,24 @@ def console() -> Console:
 
 def say(text: str) -> None:
     """One plain line, the same on a terminal and in a log."""
-    print(text, flush=True)
+    with _output():
+        print(text, flush=True)
+
+
+def _print(renderable: Any) -> None:
+    """A rich panel or table, on the terminal."""
+    with _output():
+        console().print(renderable)
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _output() -> Iterator[None]:
+    """Turn a failure to write stdout (a full disk, a closed pipe) into its one-line error."""
+    try:
+        yield
+    except OSError as error:
+        raise OutputError(f"cannot write the output: {error.strerror or error}") from None
 
 
 @contextlib.contextmanager
@@ -68,7 +86,7 @@ def _show(answer: Any) -> str:
 def show_recommendation(rec: Recommendation, *, panel: bool | None = None) -> None:
     """The recommendation and, per factor, the answer, which way it pushed and why."""
     if panel if panel is not None else fancy():
-        console().print(_recommendation_panel(rec))
+        _print(_recommendation_panel(rec))
         return
     say(f"Recommended: {NAMES[rec.framework]}")
     for reason in rec.reasons:
@@ -117,7 +135,7 @@ def show_comparison() -> None:
     table.add_column("FastAPI")
     for row in COMPARISON:
         table.add_row(*row)
-    console().print(table)
+    _print(table)
 
 
 def show_list(title: str, lines: Sequence[str]) -> None:
@@ -131,7 +149,7 @@ def show_list(title: str, lines: Sequence[str]) -> None:
     from rich.panel import Panel
 
     body = escape("\n".join(lines))
-    console().print(Panel(body, title=title, title_align="left", border_style="green"))
+    _print(Panel(body, title=title, title_align="left", border_style="green"))
 
 
 _MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex())'"
@@ -182,4 +200,4 @@ def show_files(title: str, rows: Iterable[tuple[str, str]]) -> None:
     table.add_column("path")
     for action, path in rows:
         table.add_row(action, escape(path))
-    console().print(table)
+    _print(table)

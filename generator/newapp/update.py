@@ -179,6 +179,12 @@ def _read_answers(project: Path) -> dict[str, Any]:
     path = project / ANSWERS_FILE
     if not project.is_dir():
         raise NotUpdatable(f"{project} is not a folder; give the path of a project to update")
+    root = next((p for p in project.parents if (p / ANSWERS_FILE).is_file()), None)
+    if not path.is_file() and root is not None:
+        raise NotUpdatable(
+            f"{project} is a folder inside the newapp project {root}; update the whole "
+            f"project: newapp update {_shell_path(root)}"
+        )
     if not path.is_file():
         raise NotUpdatable(
             f"{project} is not a newapp project: it has no {ANSWERS_FILE} (written by newapp "
@@ -194,6 +200,14 @@ def _read_answers(project: Path) -> dict[str, Any]:
             "project again with newapp create --answers-file"
         )
     return answers
+
+
+def _shell_path(path: Path) -> str:
+    """`path` as the user would type it from here: relative when it is short that way."""
+    import shlex
+
+    relative = os.path.relpath(path)
+    return shlex.quote(relative if len(relative) < len(str(path)) else str(path))
 
 
 def _git_top(project: Path) -> Path:
