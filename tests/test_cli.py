@@ -114,7 +114,7 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
     ("args", "present", "absent"),
     [
         (["--framework", "flask"], "export FLASK_SECRET_KEY=", "/docs"),
-        (["--framework", "flask"], "API docs: http://127.0.0.1:8000/openapi/swagger", "open "),
+        (["--framework", "flask"], "API docs: http://127.0.0.1:8000/openapi/swagger", "home page"),
         (
             ["--framework", "flask", "--no-auto-docs"],
             "curl http://127.0.0.1:8000/hello",
@@ -122,8 +122,8 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
         ),
         (["--framework", "fastapi", "--no-auto-docs"], "python -m svc", "/docs"),
         (["--framework", "fastapi", "--data", "port=9000"], "127.0.0.1:9000/docs", "8000"),
-        (["--framework", "flask", "--app-kind", "web"], "open http://127.0.0.1:8000/ in", "/hello"),
-        (["--framework", "fastapi", "--app-kind", "web"], "open http://127.0.0.1:8000/", "curl h"),
+        (["--framework", "flask", "--app-kind", "web"], "curl http://127.0.0.1:8000/ ", "/hello"),
+        (["--framework", "fastapi", "--app-kind", "web"], "the home page", "open http"),
         (
             ["--framework", "fastapi", "--app-kind", "web"],
             "API docs: http://127.0.0.1:8000/docs",

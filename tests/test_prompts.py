@@ -235,3 +235,29 @@ def test_a_prompt_error_is_shown_whole_within_80_columns(
     shown = capsys.readouterr().out
     assert words(shown) == words(f"✗ {message}")
     assert all(len(line) < 80 for line in shown.splitlines() if " " in line.strip())
+
+
+@pytest.mark.parametrize(
+    ("framework", "command"),
+    [
+        (
+            "flask",
+            "export FLASK_SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex())')\"",
+        ),
+        ("fastapi", "curl http://127.0.0.1:8000/    # the home page: open it in a browser, too"),
+    ],
+    ids=["flask-secret", "fastapi-home-page"],
+)
+def test_at_80_columns_next_steps_keep_each_command_whole(
+    workdir: Path, template_copy: Path, framework: str, command: str
+) -> None:
+    args = ["create", "svc", "--yes", "--framework", framework, "--app-kind", "web"]
+    child = spawn_80(workdir, template_copy, *args)
+    try:
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    shown = re.sub(CONTROL, "", child.before)
+    assert command in shown  # on one line: copied from the terminal, it runs
+    assert all(len(line) <= 80 for line in shown.split("\n") if "│" in line or "╭" in line)

@@ -139,8 +139,10 @@ def show_comparison() -> None:
 
 
 def show_list(title: str, lines: Sequence[str]) -> None:
-    """A titled list: a panel on a terminal, indented lines elsewhere."""
-    if not fancy():
+    """A titled list: a panel on a terminal, indented lines elsewhere, and where a line would
+    not fit in the panel: rich would break it with the border in between, and a command
+    copied from there would not run, where the terminal's own wrap copies as one line."""
+    if not fancy() or max(map(len, lines), default=0) + 4 > console().width:
         say(f"{title}:")
         for line in lines:
             say(f"  {line}")
@@ -174,7 +176,7 @@ def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
 def _first_look(answers: Mapping[str, Any]) -> list[str]:
     base = f"http://127.0.0.1:{answers['port']}"
     if answers.get("app_kind") == "web":
-        steps = [f"open {base}/ in a browser: the home page (or curl it from another terminal)"]
+        steps = [f"curl {base}/    # the home page: open it in a browser, too"]
     else:
         steps = [f"curl {base}/hello    # from another terminal"]
     if answers.get("auto_docs", True):
