@@ -261,3 +261,36 @@ def test_at_80_columns_next_steps_keep_each_command_whole(
     shown = re.sub(CONTROL, "", child.before)
     assert command in shown  # on one line: copied from the terminal, it runs
     assert all(len(line) <= 80 for line in shown.split("\n") if "│" in line or "╭" in line)
+
+
+def test_a_typed_name_whose_folder_holds_a_project_is_asked_again(
+    workdir: Path, template_copy: Path
+) -> None:
+    (workdir / "my-app").mkdir()
+    (workdir / "my-app" / "pyproject.toml").write_text("mine\n")
+    factors = ["--app-kind", "api", "--no-high-concurrency", "--async-ok", "--auto-docs"]
+    factors += ["--type-validation", "--no-needs-extensions", "--database", "none"]
+    child = spawn_80(workdir, template_copy, "create", "--framework", "fastapi", *factors)
+    try:
+        child.expect("Project name")
+        child.send("\r")  # the default, my-app: its folder holds a project
+        child.expect("✗ ")
+        child.expect("Project name")
+        shown = words(re.sub(CONTROL, "", child.before)).removesuffix(" ?")
+        child.send(CTRL_U + "other\r")
+        for prompt in ("Python package", "One-line", "Author name", "Author e-mail"):
+            child.expect(prompt)
+            child.send("\r")
+        for prompt in ("Lowest Python version", "Port", "GitHub Actions"):
+            child.expect(prompt)
+            child.send("\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert shown == (
+        f"{workdir / 'my-app'} already holds files the template would write (pyproject.toml); "
+        "type another name"
+    )
+    assert (workdir / "my-app" / "pyproject.toml").read_text() == "mine\n"
+    assert (workdir / "other" / "pyproject.toml").is_file()

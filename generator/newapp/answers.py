@@ -13,6 +13,8 @@ from newapp.recommend import Recommendation, recommend
 
 # Entries copier itself writes into .copier-answers.yml; accepted in an answers file, not used.
 COPIER_KEYS = frozenset({"_src_path", "_commit"})
+# A check of one answer: an error message, or None.
+Check = Callable[[Any], "str | None"]
 # Filled in by newapp, never asked.
 COMPUTED_KEYS = frozenset({"framework_chosen_by"})
 
@@ -127,11 +129,14 @@ def collect(
     asker: Asker | None = None,
     defaults: Mapping[str, Any] | None = None,
     keys: Iterable[str] | None = None,
+    prompt_checks: Mapping[str, Check] | None = None,
 ) -> dict[str, Any]:
     """Every answer, in copier.yml's order: given ones checked, the rest asked or defaulted.
 
     `defaults` overrides copier.yml's defaults (newapp's git identity); a default that breaks a
     rule there is dropped for copier.yml's own. `keys` limits the run to some questions.
+    `prompt_checks` adds a check to a question's prompt (a project name whose folder holds a
+    project already), so that it is asked again there rather than refused at the end.
     """
     wanted = set(keys) if keys is not None else set(questions.keys)
     answers: dict[str, Any] = {}
@@ -139,7 +144,7 @@ def collect(
         if question.key in wanted:
             try:
                 answers[question.key] = _answer(
-                    questions, question, given, answers, asker, defaults
+                    questions, question, given, answers, asker, defaults, prompt_checks or {}
                 )
             except BadAnswer as error:
                 # Prompts re-ask until an answer passes, so what fails here was given on the
@@ -155,6 +160,7 @@ def _answer(
     answers: dict[str, Any],
     asker: Asker | None,
     defaults: Mapping[str, Any] | None,
+    prompt_checks: Mapping[str, Check],
 ) -> Any:
     """One answer: computed, given, asked for, or the default."""
     key = question.key
@@ -167,7 +173,8 @@ def _answer(
     default = _default(questions, key, answers, defaults)
     if asker is None:
         return questions.accept(key, default, answers)
-    raw = asker.ask(question, default, _validator(questions, key, answers))
+    validate = _validator(questions, key, answers, prompt_checks.get(key))
+    raw = asker.ask(question, default, validate)
     return questions.accept(key, raw, answers)
 
 
@@ -186,13 +193,13 @@ def _default(
 
 
 def _validator(
-    questions: QuestionSet, key: str, answers: Mapping[str, Any]
-) -> Callable[[Any], str | None]:
+    questions: QuestionSet, key: str, answers: Mapping[str, Any], extra: Check | None
+) -> Check:
     def validate(raw: Any) -> str | None:
         try:
-            questions.accept(key, raw, answers)
+            value = questions.accept(key, raw, answers)
         except BadAnswer as error:
             return error.message
-        return None
+        return extra(value) if extra is not None else None
 
     return validate

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, NoReturn
@@ -209,7 +210,10 @@ def create(
             "with flags, --data KEY=VALUE or --answers-file"
         )
     asker = _terminal_asker() if interactive else None
-    answers = collect(questions, given, asker=asker, defaults=git_identity(given))
+    checks = {} if dest is not None else {"project_name": _name_check(questions.root, force)}
+    answers = collect(
+        questions, given, asker=asker, defaults=git_identity(given), prompt_checks=checks
+    )
     target = dest if dest is not None else Path(answers["project_name"])
     # The interactive flow shows the recommendation just before asking for the framework.
     shown = interactive and "framework" not in given
@@ -229,6 +233,21 @@ def _precheck(questions: Any, dest: Path | None, given: dict[str, Any], *, force
         )
     else:
         precheck(questions.root, dest, conflicts=not force)
+
+
+def _name_check(root: Path, force: bool) -> Callable[[Any], str | None]:
+    """At the project-name prompt (no DEST given, so the name is the folder): refuse a name
+    whose folder holds a project already, while another name can still be typed."""
+    from newapp.render import precheck
+
+    def check(name: Any) -> str | None:
+        try:
+            precheck(root, Path(str(name)), conflicts=not force, fix="type another name")
+        except NewappError as error:
+            return error.message
+        return None
+
+    return check
 
 
 def _terminal() -> bool:

@@ -113,17 +113,17 @@ def prepared(
         yield Pending(project, dest, files, dry_run, force)
 
 
-def precheck(root: Path, dest: Path, *, conflicts: bool = True) -> None:
+def precheck(root: Path, dest: Path, *, conflicts: bool = True, fix: str = "") -> None:
     """Refuse a destination inside newapp's own checkout, or (with `conflicts`) one that
     already holds a project, before a question is asked or the recommendation shown. It looks
     only for the files every project writes, so it costs no render (`prepared` does the full
-    check)."""
+    check). `fix` replaces the advice the conflict error ends with."""
     dest = dest.absolute()
     _check_destination(dest)
     if conflicts and dest.is_dir():
         occupied = [f for f in always_written(root) if _occupied(dest, f)]
         if occupied:
-            raise _conflict(dest, occupied)
+            raise _conflict(dest, occupied, fix)
 
 
 def always_written(root: Path) -> list[str]:
@@ -140,12 +140,10 @@ def always_written(root: Path) -> list[str]:
     return sorted(set.intersection(*names))
 
 
-def _conflict(dest: Path, conflicts: list[str]) -> Conflict:
+def _conflict(dest: Path, conflicts: list[str], fix: str = "") -> Conflict:
     shown = ", ".join(conflicts[:8]) + (" ..." if len(conflicts) > 8 else "")
-    return Conflict(
-        f"{dest} already holds files the template would write ({shown}); choose another "
-        "destination, or pass --force to overwrite just those files"
-    )
+    fix = fix or "choose another destination, or pass --force to overwrite just those files"
+    return Conflict(f"{dest} already holds files the template would write ({shown}); {fix}")
 
 
 def _record_version(answers_file: Path) -> None:
