@@ -29,7 +29,7 @@ from newapp.errors import (
     TermSignal,
     unexpected,
 )
-from newapp.questions import FLAG_KEYS
+from newapp.questions import FLAG_KEYS, QuestionSet
 
 # Click's usage-error base class, wherever this Typer keeps its copy of Click.
 _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -47,11 +47,11 @@ class _Group(TyperGroup):
         try:
             result = super().main(argv, prog_name, **extra)
             _flush_output()
-        except (NewappError, _CLICK_ERROR) as error:  # ours, and Click's plain usage errors
-            error.show()
-            sys.exit(error.exit_code)
         except OutputError as error:
             _drop_output()
+            error.show()
+            sys.exit(error.exit_code)
+        except (NewappError, _CLICK_ERROR) as error:  # ours, and Click's plain usage errors
             error.show()
             sys.exit(error.exit_code)
         except (typer.Abort, KeyboardInterrupt):
@@ -185,7 +185,6 @@ def create(
 ) -> None:
     """Ask, recommend with reasons, and render a ready-to-run Flask or FastAPI project."""
     from newapp.answers import collect, git_identity, load_answers_file, parse_data, unanswered
-    from newapp.questions import QuestionSet
 
     questions = QuestionSet()
     given: dict[str, Any] = {}
@@ -210,7 +209,8 @@ def create(
             "with flags, --data KEY=VALUE or --answers-file"
         )
     asker = _terminal_asker() if interactive else None
-    checks = {} if dest is not None else {"project_name": _name_check(questions.root, force)}
+    name_check = _name_check(questions.root, force or dry_run)
+    checks = {} if dest is not None else {"project_name": name_check}
     answers = collect(
         questions, given, asker=asker, defaults=git_identity(given), prompt_checks=checks
     )
@@ -220,7 +220,9 @@ def create(
     _render(questions.root, answers, target, force=force, dry_run=dry_run, shown=shown)
 
 
-def _precheck(questions: Any, dest: Path | None, given: dict[str, Any], *, force: bool) -> None:
+def _precheck(
+    questions: QuestionSet, dest: Path | None, given: dict[str, Any], *, force: bool
+) -> None:
     """Say before asking anything that the destination is refused: inside newapp's own
     checkout, or (unless --force or --dry-run) already holding a project."""
     from newapp.render import precheck
@@ -324,7 +326,6 @@ def recommend_command(
     """Only the decision: which framework fits your answers, why, and what you would get."""
     from newapp.answers import collect
     from newapp.contents import contents
-    from newapp.questions import QuestionSet
     from newapp.recommend import recommend
 
     given = _factor_flags(locals())
@@ -350,7 +351,7 @@ def recommend_command(
     ui.show_list(f"What your {ui.NAMES[chosen]} project will contain", parts)
 
 
-def _framework(questions: Any, framework: str) -> str:
+def _framework(questions: QuestionSet, framework: str) -> str:
     from newapp.errors import BadAnswer
     from newapp.questions import on_command_line
 
