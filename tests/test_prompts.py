@@ -49,7 +49,8 @@ def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
         answer("Database", DOWN + "\r")  # postgresql
         answer("Project name", CTRL_U + "shop-api\r")
         answer("Python package name", CTRL_U + "class\r")
-        child.expect("Python keyword")  # re-asked at the prompt, nothing rendered yet
+        child.expect("Python keyword")  # nothing rendered yet: the question is asked again
+        child.expect("Python package name")
         child.send(CTRL_U + "shop\r")
         answer("One-line description", "\r")
         answer("Author name", CTRL_U + "Ada\r")
