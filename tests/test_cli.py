@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,18 +44,25 @@ def test_help_lists_the_commands() -> None:
         assert command in result.stdout
 
 
-def test_compare_shows_every_factor() -> None:
-    result = runner.invoke(app, ["compare"])
+FACTORS_IN_ORDER = [
+    "Use case",
+    "Performance",
+    "Learning curve",
+    "API documentation",
+    "Type checking",
+    "Community & ecosystem",
+]
+
+
+def test_compare_in_a_pipe_is_plain_lines_use_case_first() -> None:
+    result = runner.invoke(app, ["compare"])  # CliRunner's stdout is no terminal, like a pipe
     assert result.exit_code == 0
-    for factor in (
-        "Performance",
-        "Learning curve",
-        "API documentation",
-        "Type checking",
-        "Community & ecosystem",
-        "Use case",
-    ):
-        assert factor in result.stdout
+    lines = result.stdout.splitlines()
+    assert not any(box in result.stdout for box in "┏┃━│─╭")
+    factors = [line.strip() for line in lines if line.startswith("  ") and line[2] != " "]
+    assert factors == FACTORS_IN_ORDER
+    assert "    Flask    Small to medium web apps, HTML pages" in lines
+    assert max(len(line) for line in lines) <= 80
 
 
 @pytest.mark.parametrize(
@@ -74,14 +82,7 @@ def test_recommend_json_for_scripts(flags: list[str], framework: str) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["framework"] == framework
-    assert [r["factor"] for r in data["reasons"]] == [
-        "Use case",
-        "Performance",
-        "Learning curve",
-        "API documentation",
-        "Type checking",
-        "Community & ecosystem",
-    ]
+    assert [r["factor"] for r in data["reasons"]] == FACTORS_IN_ORDER
 
 
 def test_recommend_shows_reasons_in_a_panel() -> None:
@@ -113,10 +114,32 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
     ("args", "present", "absent"),
     [
         (["--framework", "flask"], "export FLASK_SECRET_KEY=", "/docs"),
+        (["--framework", "flask"], "API docs: http://127.0.0.1:8000/openapi/swagger", "home page"),
+        (
+            ["--framework", "flask", "--no-auto-docs"],
+            "curl http://127.0.0.1:8000/hello",
+            "API docs",
+        ),
         (["--framework", "fastapi", "--no-auto-docs"], "python -m svc", "/docs"),
         (["--framework", "fastapi", "--data", "port=9000"], "127.0.0.1:9000/docs", "8000"),
+        (["--framework", "flask", "--app-kind", "web"], "curl http://127.0.0.1:8000/ ", "/hello"),
+        (["--framework", "fastapi", "--app-kind", "web"], "the home page", "open http"),
+        (
+            ["--framework", "fastapi", "--app-kind", "web"],
+            "API docs: http://127.0.0.1:8000/docs",
+            "/hello",
+        ),
     ],
-    ids=["flask-needs-a-secret", "fastapi-without-docs", "fastapi-port"],
+    ids=[
+        "flask-needs-a-secret",
+        "flask-api-docs",
+        "flask-without-docs",
+        "fastapi-without-docs",
+        "fastapi-port",
+        "flask-web-home-page",
+        "fastapi-web-home-page",
+        "fastapi-web-docs",
+    ],
 )
 def test_next_steps_fit_the_project(
     workdir: Path, args: list[str], present: str, absent: str
@@ -196,8 +219,42 @@ def test_existing_files_are_a_conflict_and_nothing_changes(workdir: Path) -> Non
     result = runner.invoke(app, ["create", "my-api", "--yes"])
     assert result.exit_code == 3
     assert "pyproject.toml" in result.stderr and "--force" in result.stderr
+    assert result.stdout == ""  # the error stands alone: no recommendation before it
     assert tree(project) == before
     assert sorted(p.name for p in workdir.iterdir()) == ["my-api"]  # no staging left behind
+
+
+@pytest.mark.parametrize(
+    ("args", "existing"),
+    [
+        (["my-api"], "pyproject.toml"),  # found before the first question, with no terminal
+        (["my-api", "--yes"], ".copier-answers.yml"),
+        (["my-api", "--yes"], "src/my_api/app.py"),  # only a full render finds this one
+        (["--name", "my-api", "--yes"], "README.md"),  # the destination comes from the name
+    ],
+    ids=["before-asking", "answers-file", "package-file", "dest-from-name"],
+)
+def test_a_conflict_is_the_only_output(workdir: Path, args: list[str], existing: str) -> None:
+    target = workdir / "my-api" / existing
+    target.parent.mkdir(parents=True)
+    target.write_text("mine\n")
+    result = runner.invoke(app, ["create", *args])
+    assert result.exit_code == 3, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ") and existing in result.stderr
+    assert target.read_text() == "mine\n"
+
+
+def test_the_files_every_project_writes_are_in_every_project(template_copy: Path) -> None:
+    from newapp.render import always_written
+
+    assert always_written(template_copy) == [
+        ".dockerignore",
+        ".gitignore",
+        "Dockerfile",
+        "README.md",
+        "pyproject.toml",
+    ]
 
 
 def test_force_replaces_only_template_files(workdir: Path) -> None:
@@ -236,9 +293,7 @@ def test_force_refuses_what_it_cannot_replace_and_changes_nothing(
 
 
 def test_who_chose_the_framework_is_always_computed(workdir: Path) -> None:
-    args = ["create", "x", "--yes", "--data", "framework_chosen_by=user"]
-    assert runner.invoke(app, args).exit_code == 0
-    assert answers_of(workdir / "x")["framework_chosen_by"] == "recommendation"
+    # Another project's answers file records it: accepted there, and computed afresh.
     (workdir / "old.yml").write_text("framework: flask\nframework_chosen_by: user\n")
     args = ["create", "y", "--yes", "--answers-file", "old.yml", "--framework", "fastapi"]
     assert runner.invoke(app, args).exit_code == 0
@@ -323,7 +378,7 @@ def test_an_unexpected_bug_is_one_line_pointing_at_debug(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("newapp.render.render", broken)
+    monkeypatch.setattr("newapp.render.prepared", broken)
     result = runner.invoke(app, ["create", "x", "--yes"])
     assert result.exit_code == 1
     assert result.stderr.strip().count("\n") == 0
@@ -349,3 +404,90 @@ def test_help_imports_no_heavy_module() -> None:
     )
     assert "Usage: newapp" in result.stdout
     assert "HEAVY []" in result.stdout
+
+
+@pytest.fixture
+def checkout(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A source checkout of newapp (copier.yml, generator/newapp, git), the current folder."""
+    top = workdir / "newapp"
+    (top / "generator" / "newapp").mkdir(parents=True)
+    (top / "copier.yml").write_text("# the question set\n")
+    (top / ".gitignore").write_text("scratch/\n")
+    subprocess.run(["git", "init", "-q", str(top)], check=True)
+    monkeypatch.chdir(top)
+    return top
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--yes"], ["--yes", "--dry-run"], ["sub/app", "--yes"], ["--name", "svc", "--yes"], []],
+    ids=["readme-command", "dry-run", "a-subfolder", "by-name", "before-asking"],
+)
+def test_newapp_refuses_to_write_into_its_own_checkout(checkout: Path, args: list[str]) -> None:
+    before = sorted(p.name for p in checkout.iterdir())
+    result = runner.invoke(app, ["create", *args])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "inside newapp's own source checkout" in result.stderr
+    assert "elsewhere, e.g. newapp create ~/" in result.stderr
+    assert sorted(p.name for p in checkout.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("dest", "made"),
+    [("../outside", "../outside"), ("scratch/app", "scratch/app")],
+    ids=["beside-the-checkout", "git-ignored-folder"],
+)
+def test_newapp_writes_outside_its_checkout_or_where_git_ignores(
+    checkout: Path, dest: str, made: str
+) -> None:
+    result = runner.invoke(app, ["create", dest, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert (checkout / made / "pyproject.toml").is_file()
+
+
+def test_the_readme_command_in_this_checkout_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    result = runner.invoke(app, ["create", "--yes", "--dry-run"])
+    assert result.exit_code == 2
+    assert f"{REPO / 'my-app'} is inside newapp's own source checkout" in result.stderr
+
+
+def _readme_commands() -> list[str]:
+    from conftest import REPO
+
+    text = (REPO / "README.md").read_text()
+    return [block.split("```", 1)[0].strip() for block in text.split("```bash\n")[1:]]
+
+
+def test_the_readme_starts_with_the_two_set_up_commands() -> None:
+    install_and_create, tests = _readme_commands()[:2]
+    assert install_and_create == "python -m pip install . && newapp create ~/my-app --yes"
+    # .ci/run runs exactly this.
+    assert (
+        tests == "python -m pip install -e '.[test]' && python -m pytest -n auto --dist loadgroup"
+    )
+
+
+def test_the_readme_create_command_lands_in_home_and_leaves_the_checkout_clean(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import REPO
+
+    def status() -> str:
+        git = ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=all"]
+        return subprocess.run(git, capture_output=True, text=True, check=True).stdout
+
+    create = _readme_commands()[0].split(" && ", 1)[1].split()
+    assert create[:2] == ["newapp", "create"]
+    before = status()
+    monkeypatch.chdir(REPO)  # where the README's reader runs it
+    args = [os.path.expanduser(word) for word in create[2:]]  # as the shell expands ~
+    result = runner.invoke(app, ["create", *args])
+    assert result.exit_code == 0, result.output
+    home = Path(os.environ["HOME"])
+    assert (home / "my-app" / "pyproject.toml").is_file()
+    assert f"Created {home / 'my-app'}" in result.stdout
+    assert status() == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,7 @@ CASES = [
     ("bool-ci-maybe", ["-d", "ci=maybe"], 2, "not true or false"),
     ("description-two-lines", ["-d", "description=a\nb"], 2, "one line"),
     ("data-unknown-key", ["-d", "colour=blue"], 2, "valid keys: app_kind"),
+    ("data-computed-key", ["-d", "framework_chosen_by=user"], 2, "pass --framework instead"),
     ("data-no-equals", ["-d", "port"], 2, "is not KEY=VALUE"),
     ("data-empty-key", ["-d", "=x"], 2, "is not KEY=VALUE"),
     ("answers-missing", ["--answers-file", "missing.yml"], 2, "does not exist"),
@@ -100,3 +103,107 @@ def test_click_usage_errors_keep_clicks_short_form(bad_inputs: Path) -> None:
     assert "No such option: --colour" in result.stderr
     assert "Traceback" not in result.output and "╭" not in result.output
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 3
+
+
+@pytest.mark.parametrize("command", ["create", "update"])
+def test_data_lists_only_the_keys_a_user_may_set(bad_inputs: Path, command: str) -> None:
+    result = runner.invoke(app, [command, "-d", "colour=blue"])
+    assert result.exit_code == 2
+    assert "valid keys: app_kind" in result.stderr and "ci" in result.stderr
+    assert "framework_chosen_by" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["create", "update"])
+def test_data_refuses_the_key_newapp_computes_in_one_line(bad_inputs: Path, command: str) -> None:
+    result = runner.invoke(app, [command, "-d", "framework_chosen_by=user"])
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert message.startswith("error: --data framework_chosen_by cannot be set: newapp records")
+    assert "\n" not in message
+
+
+# On the command line, the fix copier.yml gives ends with the flag that applies it.
+FLAG_ADVICE = [
+    (["--name", ""], "project name is empty; give one (such as my-app) with --name"),
+    (
+        ["-d", "port=99999"],
+        "port 99999 is not between 1 and 65535; choose another (such as 8000) with --data port=...",
+    ),
+    (
+        ["-d", "auto_docs=perhaps"],
+        "auto_docs 'perhaps' is not true or false; answer yes or no with --auto-docs or "
+        "--no-auto-docs",
+    ),
+    (
+        ["--framework", "django"],
+        "framework 'django' is not one of flask, fastapi; choose one with "
+        "--framework flask|fastapi",
+    ),
+    (
+        ["--answers-file", "badport.yml"],
+        "port 'http' is not a whole number; give one with --data port=...",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    FLAG_ADVICE,
+    ids=["empty-name", "port-range", "bool-word", "framework-choice", "answers-file-port"],
+)
+def test_flag_advice_for_answers_given_on_the_command_line(
+    bad_inputs: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["create", "proj", *args, "--yes"])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [["recommend", "--yes"], ["recommend", "--json"], ["compare"], ["--version"]],
+    ids=["recommend", "recommend-json", "compare", "version"],
+)
+def test_a_full_stdout_is_a_one_line_error(bad_inputs: Path, args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "newapp", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "error: cannot write the output: No space left on device\n"
+
+
+def test_a_closed_pipe_is_a_one_line_error(bad_inputs: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "newapp", "compare"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader went away before newapp wrote
+    assert child.wait(timeout=60) == 1
+    assert child.stderr.read() == "error: cannot write the output: Broken pipe\n"
+
+
+@pytest.mark.parametrize("where", ["src", "src/pkg"], ids=["subfolder", "deeper"])
+def test_update_from_inside_a_project_points_at_its_root(
+    bad_inputs: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    project = bad_inputs / "proj"
+    (project / where).mkdir(parents=True)
+    (project / ".copier-answers.yml").write_text("_commit: v0.1.0\nframework: flask\n")
+    monkeypatch.chdir(project / where)
+    result = runner.invoke(app, ["update"])
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert "not a newapp project" not in message
+    assert message.startswith(f"error: {project / where} is a folder inside the newapp project")
+    expected = "../.." if where == "src/pkg" else ".."
+    assert message.endswith(f"update the whole project: newapp update {expected}")

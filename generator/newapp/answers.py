@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from newapp.errors import AnswersFileError, BadAnswer
-from newapp.questions import Question, QuestionSet
+from newapp.questions import Question, QuestionSet, on_command_line
 from newapp.recommend import Recommendation, recommend
 
 # Entries copier itself writes into .copier-answers.yml; accepted in an answers file, not used.
 COPIER_KEYS = frozenset({"_src_path", "_commit"})
+# A check of one answer: an error message, or None.
+Check = Callable[[Any], "str | None"]
 # Filled in by newapp, never asked.
 COMPUTED_KEYS = frozenset({"framework_chosen_by"})
 
@@ -27,6 +29,23 @@ class Asker(Protocol):
         """Show the recommendation with its reasons; return the framework the user takes."""
 
 
+def settable(keys: Iterable[str]) -> tuple[str, ...]:
+    """The keys a user may set: all but the ones newapp computes."""
+    return tuple(key for key in keys if key not in COMPUTED_KEYS)
+
+
+def check_data_key(key: str, valid: Iterable[str]) -> None:
+    """Refuse a `--data` key that is unknown, or one newapp fills in itself."""
+    if key in COMPUTED_KEYS:
+        raise BadAnswer(
+            f"--data {key} cannot be set: newapp records it from whether the framework "
+            "follows the recommendation; pass --framework instead"
+        )
+    if key not in valid:
+        keys = ", ".join(settable(valid))
+        raise BadAnswer(f"--data key '{key}' is unknown; valid keys: {keys}")
+
+
 def parse_data(items: Iterable[str], valid: Iterable[str]) -> dict[str, str]:
     """Parse repeated `--data KEY=VALUE` options."""
     valid = tuple(valid)
@@ -36,8 +55,7 @@ def parse_data(items: Iterable[str], valid: Iterable[str]) -> dict[str, str]:
         key = key.strip()
         if not sep or not key:
             raise BadAnswer(f"--data '{item}' is not KEY=VALUE; write it like --data port=9000")
-        if key not in valid:
-            raise BadAnswer(f"--data key '{key}' is unknown; valid keys: {', '.join(valid)}")
+        check_data_key(key, valid)
         data[key] = value
     return data
 
@@ -70,8 +88,10 @@ def load_answers_file(path: Path, valid: Iterable[str]) -> dict[str, Any]:
     if unknown:
         raise AnswersFileError(
             f"answers file {path} has unknown keys {', '.join(unknown)}; "
-            f"valid keys: {', '.join(valid)}"
+            f"valid keys: {', '.join(settable(valid))}"
         )
+    # A computed key (framework_chosen_by in another project's answers) is accepted and
+    # recomputed: the file is a record of that project, not a request to fake it.
     return {k: v for k, v in data.items() if k not in COPIER_KEYS}
 
 
@@ -109,32 +129,53 @@ def collect(
     asker: Asker | None = None,
     defaults: Mapping[str, Any] | None = None,
     keys: Iterable[str] | None = None,
+    prompt_checks: Mapping[str, Check] | None = None,
 ) -> dict[str, Any]:
     """Every answer, in copier.yml's order: given ones checked, the rest asked or defaulted.
 
     `defaults` overrides copier.yml's defaults (newapp's git identity); a default that breaks a
     rule there is dropped for copier.yml's own. `keys` limits the run to some questions.
+    `prompt_checks` adds a check to a question's prompt (a project name whose folder holds a
+    project already), so that it is asked again there rather than refused at the end.
     """
     wanted = set(keys) if keys is not None else set(questions.keys)
     answers: dict[str, Any] = {}
     for question in questions.questions:
-        key = question.key
-        if key not in wanted:
-            continue
-        if key in COMPUTED_KEYS:  # what copier.yml derives; a value given for it is ignored
-            answers[key] = questions.accept(key, questions.default(key, answers), answers)
-        elif key in given:
-            answers[key] = questions.accept(key, given[key], answers)
-        elif key == "framework" and asker is not None:
-            answers[key] = asker.choose_framework(recommend(answers))
-        elif asker is None:
-            default = _default(questions, key, answers, defaults)
-            answers[key] = questions.accept(key, default, answers)
-        else:
-            default = _default(questions, key, answers, defaults)
-            raw = asker.ask(question, default, _validator(questions, key, answers))
-            answers[key] = questions.accept(key, raw, answers)
+        if question.key in wanted:
+            try:
+                answers[question.key] = _answer(
+                    questions, question, given, answers, asker, defaults, prompt_checks or {}
+                )
+            except BadAnswer as error:
+                # Prompts re-ask until an answer passes, so what fails here was given on the
+                # command line (or is a default computed from it): say which flag fixes it.
+                raise on_command_line(error) from None
     return answers
+
+
+def _answer(
+    questions: QuestionSet,
+    question: Question,
+    given: Mapping[str, Any],
+    answers: dict[str, Any],
+    asker: Asker | None,
+    defaults: Mapping[str, Any] | None,
+    prompt_checks: Mapping[str, Check],
+) -> Any:
+    """One answer: computed, given, asked for, or the default."""
+    key = question.key
+    if key in COMPUTED_KEYS:  # what copier.yml derives; a value given for it is ignored
+        return questions.accept(key, questions.default(key, answers), answers)
+    if key in given:
+        return questions.accept(key, given[key], answers)
+    if key == "framework" and asker is not None:
+        return asker.choose_framework(recommend(answers))
+    default = _default(questions, key, answers, defaults)
+    if asker is None:
+        return questions.accept(key, default, answers)
+    validate = _validator(questions, key, answers, prompt_checks.get(key))
+    raw = asker.ask(question, default, validate)
+    return questions.accept(key, raw, answers)
 
 
 def _default(
@@ -152,13 +193,13 @@ def _default(
 
 
 def _validator(
-    questions: QuestionSet, key: str, answers: Mapping[str, Any]
-) -> Callable[[Any], str | None]:
+    questions: QuestionSet, key: str, answers: Mapping[str, Any], extra: Check | None
+) -> Check:
     def validate(raw: Any) -> str | None:
         try:
-            questions.accept(key, raw, answers)
+            value = questions.accept(key, raw, answers)
         except BadAnswer as error:
             return error.message
-        return None
+        return extra(value) if extra is not None else None
 
     return validate

@@ -6,10 +6,12 @@ Heavy modules (copier, questionary, rich) are imported inside the commands that 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, NoReturn
@@ -22,11 +24,12 @@ from newapp.errors import (
     Cancelled,
     NewappError,
     NoTerminal,
+    OutputError,
     Terminated,
     TermSignal,
     unexpected,
 )
-from newapp.questions import FLAG_KEYS
+from newapp.questions import FLAG_KEYS, QuestionSet
 
 # Click's usage-error base class, wherever this Typer keeps its copy of Click.
 _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -43,6 +46,11 @@ class _Group(TyperGroup):
         extra["standalone_mode"] = False  # we do Click's error handling ourselves, below
         try:
             result = super().main(argv, prog_name, **extra)
+            _flush_output()
+        except OutputError as error:
+            _drop_output()
+            error.show()
+            sys.exit(error.exit_code)
         except (NewappError, _CLICK_ERROR) as error:  # ours, and Click's plain usage errors
             error.show()
             sys.exit(error.exit_code)
@@ -52,13 +60,36 @@ class _Group(TyperGroup):
             Terminated("terminated (SIGTERM), nothing was written").show()
             sys.exit(Terminated.exit_code)
         except Exception as error:
-            if debug:
-                raise
-            unexpected(error).show()
-            sys.exit(1)
+            raise _unexpected(error, debug) from None
         if result == Cancelled.exit_code:  # Typer turns Ctrl-C into exit code 130
             Cancelled("cancelled, nothing was written").show()
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _unexpected(error: Exception, debug: bool) -> NoReturn:
+    if debug:
+        raise error
+    unexpected(error).show()
+    sys.exit(1)
+
+
+def _flush_output() -> None:
+    """Flush stdout before exiting, so that a full disk or a closed pipe is reported here,
+    once, rather than by Python's shutdown as an ignored exception."""
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise OutputError(f"cannot write the output: {error.strerror or error}") from None
+
+
+def _drop_output() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # no file descriptor (a test's captured output): nothing to flush at exit
 
 
 app = typer.Typer(
@@ -95,7 +126,9 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: take defau
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"newapp {__version__}")
+        from newapp import ui
+
+        ui.say(f"newapp {__version__}")
         raise typer.Exit()
 
 
@@ -152,7 +185,6 @@ def create(
 ) -> None:
     """Ask, recommend with reasons, and render a ready-to-run Flask or FastAPI project."""
     from newapp.answers import collect, git_identity, load_answers_file, parse_data, unanswered
-    from newapp.questions import QuestionSet
 
     questions = QuestionSet()
     given: dict[str, Any] = {}
@@ -168,6 +200,7 @@ def create(
     if database is not None:
         given["database"] = database
     given.update(_factor_flags(locals()))
+    _precheck(questions, dest, given, force=force or dry_run)
     interactive = not yes and bool(unanswered(questions, given))
     if interactive and not _terminal():
         missing = ", ".join(unanswered(questions, given))
@@ -176,11 +209,47 @@ def create(
             "with flags, --data KEY=VALUE or --answers-file"
         )
     asker = _terminal_asker() if interactive else None
-    answers = collect(questions, given, asker=asker, defaults=git_identity(given))
+    name_check = _name_check(questions.root, force or dry_run)
+    checks = {} if dest is not None else {"project_name": name_check}
+    answers = collect(
+        questions, given, asker=asker, defaults=git_identity(given), prompt_checks=checks
+    )
     target = dest if dest is not None else Path(answers["project_name"])
     # The interactive flow shows the recommendation just before asking for the framework.
     shown = interactive and "framework" not in given
     _render(questions.root, answers, target, force=force, dry_run=dry_run, shown=shown)
+
+
+def _precheck(
+    questions: QuestionSet, dest: Path | None, given: dict[str, Any], *, force: bool
+) -> None:
+    """Say before asking anything that the destination is refused: inside newapp's own
+    checkout, or (unless --force or --dry-run) already holding a project."""
+    from newapp.render import precheck
+
+    if dest is None and "project_name" in given:
+        dest = Path(str(given["project_name"]))
+    if dest is None:  # a folder of the current one, named when asked: judge the default name
+        precheck(
+            questions.root, Path(str(questions.by_key["project_name"].default)), conflicts=False
+        )
+    else:
+        precheck(questions.root, dest, conflicts=not force)
+
+
+def _name_check(root: Path, force: bool) -> Callable[[Any], str | None]:
+    """At the project-name prompt (no DEST given, so the name is the folder): refuse a name
+    whose folder holds a project already, while another name can still be typed."""
+    from newapp.render import precheck
+
+    def check(name: Any) -> str | None:
+        try:
+            precheck(root, Path(str(name)), conflicts=not force, fix="type another name")
+        except NewappError as error:
+            return error.message
+        return None
+
+    return check
 
 
 def _terminal() -> bool:
@@ -199,15 +268,21 @@ def _render(
 ) -> None:
     from newapp import ui
     from newapp.recommend import recommend
-    from newapp.render import render
+    from newapp.render import prepared
 
     rec = recommend(answers)
-    if not shown:  # the interactive flow showed the panel before asking for the framework
-        ui.show_recommendation(rec)
-    if answers["framework"] != rec.framework:
-        ui.say(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
-    with ui.working("Rendering the project..."):
-        outcome = render(root, answers, target, force=force, dry_run=dry_run)
+    # Rendered (and checked for conflicts) before anything is shown, so that an error stands
+    # alone; moved into place only after, so that a Ctrl-C meanwhile writes nothing.
+    with contextlib.ExitStack() as stack:
+        with ui.working("Rendering the project..."):
+            pending = stack.enter_context(
+                prepared(root, answers, target, force=force, dry_run=dry_run)
+            )
+        if not shown:  # the interactive flow showed the panel before asking for the framework
+            ui.show_recommendation(rec)
+        if answers["framework"] != rec.framework:
+            ui.say(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
+        outcome = pending.commit()
     try:
         _report(outcome, answers, target, dry_run=dry_run)
     except (KeyboardInterrupt, TermSignal) as error:
@@ -251,7 +326,6 @@ def recommend_command(
     """Only the decision: which framework fits your answers, why, and what you would get."""
     from newapp.answers import collect
     from newapp.contents import contents
-    from newapp.questions import QuestionSet
     from newapp.recommend import recommend
 
     given = _factor_flags(locals())
@@ -265,16 +339,26 @@ def recommend_command(
     questions = QuestionSet()
     answers = collect(questions, given, asker=asker, keys=FLAG_KEYS)
     rec = recommend(answers)
-    chosen = rec.framework if framework is None else questions.accept("framework", framework, {})
+    chosen = rec.framework if framework is None else _framework(questions, framework)
     parts = [item.text for item in contents({**answers, "framework": chosen})]
-    if as_json:
-        shape = {**rec.to_dict(), "contents_for": chosen, "contents": parts}
-        typer.echo(json.dumps(shape, indent=2))
-        return
     from newapp import ui
 
+    if as_json:
+        shape = {**rec.to_dict(), "contents_for": chosen, "contents": parts}
+        ui.say(json.dumps(shape, indent=2))
+        return
     ui.show_recommendation(rec)
     ui.show_list(f"What your {ui.NAMES[chosen]} project will contain", parts)
+
+
+def _framework(questions: QuestionSet, framework: str) -> str:
+    from newapp.errors import BadAnswer
+    from newapp.questions import on_command_line
+
+    try:
+        return str(questions.accept("framework", framework, {}))
+    except BadAnswer as error:
+        raise on_command_line(error) from None
 
 
 @app.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import textwrap
 
 
 class NewappError(Exception):
@@ -17,11 +19,38 @@ class NewappError(Exception):
     def show(self) -> None:
         # One line, whatever the user typed: escape line breaks an echoed answer may carry.
         message = self.message.replace("\r", "\\r").replace("\n", "\\n")
-        print(f"error: {message}", file=sys.stderr)
+        print(_fitted(f"error: {message}"), file=sys.stderr)
+
+
+def _fitted(line: str) -> str:
+    """On a terminal, `line` wrapped at word boundaries to its width (the terminal would cut
+    words in two); in a pipe or a log, one line for grep."""
+    try:
+        if not sys.stderr.isatty():
+            return line
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return line
+    indent = " " * len("error: ")
+    return textwrap.fill(
+        line,
+        width=max(columns - 1, 40),
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 class BadAnswer(NewappError):
-    """An answer, flag, or --data value breaks a rule of the question set."""
+    """An answer, flag, or --data value breaks a rule of the question set.
+
+    `key` names the question when the message ends with a fix that fits any way of answering
+    ("choose another"), so that newapp can add the flag for answers not typed at a prompt.
+    """
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class AnswersFileError(NewappError):
@@ -34,6 +63,10 @@ class NoTerminal(NewappError):
 
 class DestinationError(NewappError):
     """The destination cannot be written (not a folder, no permission, disk full)."""
+
+
+class InsideCheckout(DestinationError):
+    """The destination is inside newapp's own source checkout, where git would track it."""
 
 
 class Conflict(NewappError):
@@ -69,6 +102,12 @@ class TermSignal(BaseException):
     """SIGTERM arrived. A BaseException, like KeyboardInterrupt, so that no `except Exception`
     on the way (copier wraps errors raised while it renders a validator) can swallow it; the
     CLI turns it into Terminated."""
+
+
+class OutputError(NewappError):
+    """stdout cannot be written: a full disk, a closed pipe."""
+
+    exit_code = 1
 
 
 class TemplateMissing(NewappError):

@@ -59,6 +59,14 @@ def hint(key: str) -> str:
     return f"--data {key}=..."
 
 
+def on_command_line(error: BadAnswer) -> BadAnswer:
+    """The error for an answer given by flag, --data or answers file: its fix, and the flag to
+    apply it with. At a prompt the plain fix is the advice: the answer is typed right there."""
+    if error.key is None:
+        return error
+    return BadAnswer(f"{error.message} with {hint(error.key)}")
+
+
 @dataclass(frozen=True)
 class Question:
     """One question of copier.yml, with just the settings newapp uses."""
@@ -112,7 +120,7 @@ class QuestionSet:
         value = _cast(question, raw)
         if question.choices and value not in question.choice_values:
             options = ", ".join(str(v) for v in question.choice_values)
-            raise BadAnswer(f"{key} '{raw}' is not one of {options}; choose one with {hint(key)}")
+            raise BadAnswer(f"{key} '{raw}' is not one of {options}; choose one", key)
         return value
 
     def default(self, key: str, answers: Mapping[str, Any]) -> Any:
@@ -127,8 +135,8 @@ class QuestionSet:
         validator = self.by_key[key].validator
         if validator:
             message = self.render(validator, {**answers, key: value}).strip()
-            if message:
-                raise BadAnswer(message)
+            if message:  # copier.yml's messages end with a fix for any way of answering
+                raise BadAnswer(message, key)
 
     def accept(self, key: str, raw: Any, answers: Mapping[str, Any]) -> Any:
         """Parse and validate one answer; the value to record."""
@@ -173,13 +181,11 @@ def _cast(question: Question, raw: Any) -> Any:
         word = str(raw).strip().lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:
             return word in TRUE_WORDS
-        raise BadAnswer(f"{key} '{raw}' is not true or false (yes/no); use {hint(key)}")
+        raise BadAnswer(f"{key} '{raw}' is not true or false; answer yes or no", key)
     if question.type == "int":
-        if isinstance(raw, bool):
-            raise BadAnswer(f"{key} '{raw}' is not a whole number; use {hint(key)}")
         text = str(raw).strip()
-        if not (text.isascii() and text.isdigit()):
-            raise BadAnswer(f"{key} '{raw}' is not a whole number; use {hint(key)}")
+        if isinstance(raw, bool) or not (text.isascii() and text.isdigit()):
+            raise BadAnswer(f"{key} '{raw}' is not a whole number; give one", key)
         return int(text)
     if isinstance(raw, float):
         # YAML reads an unquoted 3.10 as the number 3.1.
@@ -187,5 +193,5 @@ def _cast(question: Question, raw: Any) -> Any:
     if raw is None:
         return ""
     if not isinstance(raw, str | int):
-        raise BadAnswer(f"{key} must be text, not a {type(raw).__name__}; use {hint(key)}")
+        raise BadAnswer(f"{key} must be text, not a {type(raw).__name__}; give some", key)
     return str(raw)

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newapp.errors import BadAnswer, Conflict, DestinationError, NewappError, one_line
+from newapp.errors import (
+    BadAnswer,
+    Conflict,
+    DestinationError,
+    InsideCheckout,
+    NewappError,
+    one_line,
+)
 
 _OS_REASONS = {
     errno.ENOSPC: "no space left on the device; free some space",
@@ -50,6 +57,43 @@ def render(
     Nothing in `dest` changes unless the whole render succeeded and no file the template writes
     is already there (or `force` says to replace just those files).
     """
+    with prepared(root, answers, dest, force=force, dry_run=dry_run) as pending:
+        return pending.commit()
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A complete render waiting in its staging folder, checked against the destination."""
+
+    project: Path
+    dest: Path
+    files: list[str]
+    dry_run: bool
+    force: bool
+
+    def commit(self) -> Outcome:
+        """Move the project into place (not for a dry run) and say what was written."""
+        # Checked again: files may have appeared while the caller showed the recommendation.
+        conflicts = [f for f in self.files if _occupied(self.dest, f)]
+        created = [f for f in self.files if f not in conflicts]
+        if not self.dry_run:
+            if conflicts and not self.force:
+                raise _conflict(self.dest, conflicts)
+            _commit(self.project, self.dest, self.files)
+        return Outcome(self.dest, created, conflicts)
+
+
+@contextmanager
+def prepared(
+    root: Path,
+    answers: Mapping[str, Any],
+    dest: Path,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+) -> Iterator[Pending]:
+    """Render into a staging folder and refuse conflicts, all before the caller shows anything;
+    the caller then commits. Leaving the block without committing writes nothing."""
     dest = dest.absolute()
     _check_destination(dest)
     # Imported before the staging folder exists: a signal that lands inside an import (or the
@@ -64,18 +108,42 @@ def render(
         files = _files(project)
         _refuse_blocked(dest, files)
         conflicts = [f for f in files if _occupied(dest, f)]
-        created = [f for f in files if f not in conflicts]
-        if dry_run:
-            return Outcome(dest, created, conflicts)
-        if conflicts and not force:
-            shown = ", ".join(conflicts[:8]) + (" ..." if len(conflicts) > 8 else "")
-            raise Conflict(
-                f"{dest} already holds {len(conflicts)} file(s) the template would write "
-                f"({shown}); choose another destination, or pass --force to overwrite "
-                "just those files"
-            )
-        _commit(project, dest, files)
-        return Outcome(dest, created, conflicts)
+        if conflicts and not (force or dry_run):
+            raise _conflict(dest, conflicts)
+        yield Pending(project, dest, files, dry_run, force)
+
+
+def precheck(root: Path, dest: Path, *, conflicts: bool = True, fix: str = "") -> None:
+    """Refuse a destination inside newapp's own checkout, or (with `conflicts`) one that
+    already holds a project, before a question is asked or the recommendation shown. It looks
+    only for the files every project writes, so it costs no render (`prepared` does the full
+    check). `fix` replaces the advice the conflict error ends with."""
+    dest = dest.absolute()
+    _check_destination(dest)
+    if conflicts and dest.is_dir():
+        occupied = [f for f in always_written(root) if _occupied(dest, f)]
+        if occupied:
+            raise _conflict(dest, occupied, fix)
+
+
+def always_written(root: Path) -> list[str]:
+    """The files every project has, whatever the answers: the top-level files both templates
+    write under a plain name (a name with Jinja in it may depend on the answers)."""
+    names = [
+        {
+            path.name.removesuffix(".jinja")
+            for path in (root / f"template_{framework}").iterdir()
+            if path.is_file() and "{" not in path.name
+        }
+        for framework in ("flask", "fastapi")
+    ]
+    return sorted(set.intersection(*names))
+
+
+def _conflict(dest: Path, conflicts: list[str], fix: str = "") -> Conflict:
+    shown = ", ".join(conflicts[:8]) + (" ..." if len(conflicts) > 8 else "")
+    fix = fix or "choose another destination, or pass --force to overwrite just those files"
+    return Conflict(f"{dest} already holds files the template would write ({shown}); {fix}")
 
 
 def _record_version(answers_file: Path) -> None:
@@ -120,10 +188,44 @@ def _check_destination(dest: Path) -> None:
         if dest.exists() and not dest.is_dir():
             raise DestinationError(f"{dest} exists and is not a folder; choose another destination")
         blocker = next((p for p in dest.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise DestinationError(f"{blocker} is a file, not a folder; choose another destination")
+        _refuse_own_checkout(dest)
     except OSError as error:
         raise _os_error(error, dest) from None
-    if blocker is not None:
-        raise DestinationError(f"{blocker} is a file, not a folder; choose another destination")
+
+
+def _refuse_own_checkout(dest: Path) -> None:
+    """Refuse to write into a source checkout of newapp (run from the root of a fresh clone,
+    `newapp create` would put the project among newapp's own files), except where its git
+    ignores the path, as the benchmarks' work folder."""
+    dest = dest.resolve()  # `../outside` from a checkout is outside it
+    top = next((p for p in (dest, *dest.parents) if _is_newapp_source(p)), None)
+    if top is None or _git_ignores(top, dest):
+        return
+    raise InsideCheckout(
+        f"{dest} is inside newapp's own source checkout {top}; create the project "
+        f"elsewhere, e.g. newapp create ~/{dest.name}"
+    )
+
+
+def _is_newapp_source(folder: Path) -> bool:
+    return (folder / "copier.yml").is_file() and (folder / "generator/newapp").is_dir()
+
+
+def _git_ignores(top: Path, path: Path) -> bool:
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(top), "check-ignore", "--quiet", "--", str(path)],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False  # no git to ask: refuse, the safe side
+    return result.returncode == 0
 
 
 def _refuse_blocked(dest: Path, files: list[str]) -> None:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from newapp.errors import OutputError
 from newapp.recommend import Recommendation
 
 if TYPE_CHECKING:
@@ -20,13 +21,15 @@ if TYPE_CHECKING:
 NAMES = {"flask": "Flask", "fastapi": "FastAPI"}
 
 # The six factors of the comparison this product is built on, in our own words.
+# Use case first, as in the questions, the recommendation and the README: what the app is for
+# matters most.
 COMPARISON: tuple[tuple[str, str, str], ...] = (
+    ("Use case", "Small to medium web apps, HTML pages", "APIs that need speed and validation"),
     ("Performance", "Fine for most apps; synchronous workers", "Very high; async built in"),
     ("Learning curve", "Gentle; plain functions", "Moderate; rewards knowing async/await"),
     ("API documentation", "Set up by hand or with an extension", "OpenAPI docs generated for you"),
     ("Type checking", "None built in", "Validates requests from type hints"),
     ("Community & ecosystem", "Large and mature", "Younger, growing fast"),
-    ("Use case", "Small to medium web apps, HTML pages", "APIs that need speed and validation"),
 )
 
 
@@ -44,7 +47,24 @@ def console() -> Console:
 
 def say(text: str) -> None:
     """One plain line, the same on a terminal and in a log."""
-    print(text, flush=True)
+    with _output():
+        print(text, flush=True)
+
+
+def _print(renderable: Any) -> None:
+    """A rich panel or table, on the terminal."""
+    with _output():
+        console().print(renderable)
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _output() -> Iterator[None]:
+    """Turn a failure to write stdout (a full disk, a closed pipe) into its one-line error."""
+    try:
+        yield
+    except OSError as error:
+        raise OutputError(f"cannot write the output: {error.strerror or error}") from None
 
 
 @contextlib.contextmanager
@@ -66,7 +86,7 @@ def _show(answer: Any) -> str:
 def show_recommendation(rec: Recommendation, *, panel: bool | None = None) -> None:
     """The recommendation and, per factor, the answer, which way it pushed and why."""
     if panel if panel is not None else fancy():
-        console().print(_recommendation_panel(rec))
+        _print(_recommendation_panel(rec))
         return
     say(f"Recommended: {NAMES[rec.framework]}")
     for reason in rec.reasons:
@@ -98,7 +118,15 @@ def _recommendation_panel(rec: Recommendation) -> Any:
 
 
 def show_comparison() -> None:
-    """The Flask vs FastAPI comparison, one row per factor (a rich table, also in a pipe)."""
+    """The Flask vs FastAPI comparison, one row per factor: a table on a terminal, plain lines
+    (one per framework, under its factor) in a pipe or a log."""
+    if not fancy():
+        say("Flask vs FastAPI:")
+        for factor, flask, fastapi in COMPARISON:
+            say(f"  {factor}")
+            say(f"    Flask    {flask}")
+            say(f"    FastAPI  {fastapi}")
+        return
     from rich.table import Table
 
     table = Table(title="Flask vs FastAPI", show_lines=True)
@@ -107,12 +135,14 @@ def show_comparison() -> None:
     table.add_column("FastAPI")
     for row in COMPARISON:
         table.add_row(*row)
-    console().print(table)
+    _print(table)
 
 
 def show_list(title: str, lines: Sequence[str]) -> None:
-    """A titled list: a panel on a terminal, indented lines elsewhere."""
-    if not fancy():
+    """A titled list: a panel on a terminal, indented lines elsewhere, and where a line would
+    not fit in the panel: rich would break it with the border in between, and a command
+    copied from there would not run, where the terminal's own wrap copies as one line."""
+    if not fancy() or max(map(len, lines), default=0) + 4 > console().width:
         say(f"{title}:")
         for line in lines:
             say(f"  {line}")
@@ -121,27 +151,37 @@ def show_list(title: str, lines: Sequence[str]) -> None:
     from rich.panel import Panel
 
     body = escape("\n".join(lines))
-    console().print(Panel(body, title=title, title_align="left", border_style="green"))
+    _print(Panel(body, title=title, title_align="left", border_style="green"))
 
 
 _MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex())'"
 
 
 def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
-    """What to type after the project is made."""
-    package, port = answers["package_name"], answers["port"]
+    """What to type after the project is made, ending with what the project is for: a web
+    app's home page, an API's hello endpoint, and its docs where it has them."""
+    package = answers["package_name"]
     steps = [
         f"cd {shlex.quote(dest_label)}",
         "python -m venv .venv && . .venv/bin/activate",
         "pip install -e '.[dev]'",
         "pytest",
         f"python -m {package}",
-        f"curl http://127.0.0.1:{port}/hello    # from another terminal",
     ]
     if answers["framework"] == "flask":  # the production server refuses to start without it
-        steps.insert(-2, f'export FLASK_SECRET_KEY="$({_MAKE_SECRET})"')
-    if answers["framework"] == "fastapi" and answers.get("auto_docs", True):
-        steps.append(f"API docs: http://127.0.0.1:{port}/docs")
+        steps.insert(-1, f'export FLASK_SECRET_KEY="$({_MAKE_SECRET})"')
+    return steps + _first_look(answers)
+
+
+def _first_look(answers: Mapping[str, Any]) -> list[str]:
+    base = f"http://127.0.0.1:{answers['port']}"
+    if answers.get("app_kind") == "web":
+        steps = [f"curl {base}/    # the home page: open it in a browser, too"]
+    else:
+        steps = [f"curl {base}/hello    # from another terminal"]
+    if answers.get("auto_docs", True):
+        docs = "/docs" if answers["framework"] == "fastapi" else "/openapi/swagger"
+        steps.append(f"API docs: {base}{docs}")
     return steps
 
 
@@ -162,4 +202,4 @@ def show_files(title: str, rows: Iterable[tuple[str, str]]) -> None:
     table.add_column("path")
     for action, path in rows:
         table.add_row(action, escape(path))
-    console().print(table)
+    _print(table)

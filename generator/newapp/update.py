@@ -179,6 +179,12 @@ def _read_answers(project: Path) -> dict[str, Any]:
     path = project / ANSWERS_FILE
     if not project.is_dir():
         raise NotUpdatable(f"{project} is not a folder; give the path of a project to update")
+    root = next((p for p in project.parents if (p / ANSWERS_FILE).is_file()), None)
+    if not path.is_file() and root is not None:
+        raise NotUpdatable(
+            f"{project} is a folder inside the newapp project {root}; update the whole "
+            f"project: newapp update {_shell_path(root)}"
+        )
     if not path.is_file():
         raise NotUpdatable(
             f"{project} is not a newapp project: it has no {ANSWERS_FILE} (written by newapp "
@@ -194,6 +200,14 @@ def _read_answers(project: Path) -> dict[str, Any]:
             "project again with newapp create --answers-file"
         )
     return answers
+
+
+def _shell_path(path: Path) -> str:
+    """`path` as the user would type it from here: relative when it is short that way."""
+    import shlex
+
+    relative = os.path.relpath(path)
+    return shlex.quote(relative if len(relative) < len(str(path)) else str(path))
 
 
 def _git_top(project: Path) -> Path:
@@ -224,17 +238,18 @@ def _checked_data(
     project: Path, answers: Mapping[str, Any], data: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Typed, validated --data values; a framework switch is refused here."""
-    from newapp.questions import QuestionSet
+    from newapp.answers import check_data_key
+    from newapp.questions import QuestionSet, on_command_line
 
     questions = QuestionSet()
     last = {key: value for key, value in answers.items() if not str(key).startswith("_")}
     typed: dict[str, Any] = {}
     for key, raw in data.items():
-        if key not in questions.by_key:
-            raise BadAnswer(
-                f"--data key '{key}' is unknown; valid keys: {', '.join(questions.keys)}"
-            )
-        typed[key] = questions.accept(key, raw, {**last, **typed})
+        check_data_key(key, questions.keys)
+        try:
+            typed[key] = questions.accept(key, raw, {**last, **typed})
+        except BadAnswer as error:
+            raise on_command_line(error) from None
     if typed and "framework_chosen_by" in last:  # the recommendation may have moved
         chosen_by = questions.default("framework_chosen_by", {**last, **typed})
         typed["framework_chosen_by"] = chosen_by
