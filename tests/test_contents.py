@@ -33,3 +33,31 @@ def test_recommend_ends_with_what_the_project_will_contain(
     assert absent not in listed
     shape = json.loads(CliRunner().invoke(app, ["recommend", "--json", *flags]).stdout)
     assert any(present in line for line in shape["contents"])
+
+
+@pytest.mark.parametrize(
+    ("flags", "stack", "why"),
+    [
+        (["--no-async-ok", "--database", "postgresql"], "psycopg 3", "new to async"),
+        (["--database", "sqlite"], "aiosqlite", "I/O under them is async too"),
+        (["--framework", "flask"], "Flask-SQLAlchemy", "one connection per gunicorn thread"),
+    ],
+    ids=["fastapi-sync-postgresql", "fastapi-async-sqlite-default", "flask-extensions"],
+)
+def test_recommend_says_which_database_stack_and_why(
+    flags: list[str], stack: str, why: str
+) -> None:
+    result = CliRunner().invoke(app, ["recommend", "--yes", *flags])
+    assert result.exit_code == 0, result.output
+    listed = result.stdout[result.stdout.index("project will contain") :]
+    assert stack in listed and why in listed
+    shape = json.loads(CliRunner().invoke(app, ["recommend", "--json", *flags]).stdout)
+    assert stack in shape["database"]["stack"] and why in shape["database"]["why"]
+
+
+def test_recommend_without_a_database_lists_none() -> None:
+    shape = json.loads(
+        CliRunner().invoke(app, ["recommend", "--json", "--database", "none"]).stdout
+    )
+    assert shape["database"] is None
+    assert not any("items" in line for line in shape["contents"])

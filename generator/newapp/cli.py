@@ -121,6 +121,9 @@ TypeValidation = Annotated[
 NeedsExtensions = Annotated[
     bool | None, typer.Option(help="Ecosystem: relies on Flask's mature extensions.")
 ]
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database", help="sqlite (default), postgresql or none.")
+]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: take defaults.")]
 
 
@@ -165,9 +168,7 @@ def create(
     auto_docs: AutoDocs = None,
     type_validation: TypeValidation = None,
     needs_extensions: NeedsExtensions = None,
-    database: Annotated[
-        str | None, typer.Option(help="sqlite (default), postgresql or none.")
-    ] = None,
+    database: DatabaseOption = None,
     name: Annotated[str | None, typer.Option(help="Project name (default: DEST's name).")] = None,
     data: Annotated[
         list[str] | None, typer.Option("--data", "-d", help="KEY=VALUE for any question.")
@@ -320,6 +321,7 @@ def recommend_command(
         str | None,
         typer.Option(help="Show what a flask or fastapi project would contain, if not the one."),
     ] = None,
+    database: DatabaseOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts and CI.")] = False,
     yes: Yes = False,
 ) -> None:
@@ -327,6 +329,7 @@ def recommend_command(
     from newapp.answers import collect
     from newapp.contents import contents
     from newapp.recommend import recommend
+    from newapp.stack import database_stack
 
     given = _factor_flags(locals())
     ask = not (yes or as_json) and len(given) < len(FLAG_KEYS)
@@ -339,24 +342,35 @@ def recommend_command(
     questions = QuestionSet()
     answers = collect(questions, given, asker=asker, keys=FLAG_KEYS)
     rec = recommend(answers)
-    chosen = rec.framework if framework is None else _framework(questions, framework)
-    parts = [item.text for item in contents({**answers, "framework": chosen})]
+    chosen = rec.framework if framework is None else _accepted(questions, "framework", framework)
+    db = questions.default("database", {}) if database is None else database
+    project = {**answers, "framework": chosen, "database": _accepted(questions, "database", db)}
+    parts = [item.text for item in contents(project)]
+    stack = database_stack(project)
     from newapp import ui
 
     if as_json:
-        shape = {**rec.to_dict(), "contents_for": chosen, "contents": parts}
+        shape = {
+            **rec.to_dict(),
+            "contents_for": chosen,
+            "contents": parts,
+            "database": None if stack is None else {"stack": str(stack), "why": stack.why},
+        }
         ui.say(json.dumps(shape, indent=2))
         return
     ui.show_recommendation(rec)
     ui.show_list(f"What your {ui.NAMES[chosen]} project will contain", parts)
+    if stack is not None:
+        ui.say(f"Why this database stack: {stack.why}.")
 
 
-def _framework(questions: QuestionSet, framework: str) -> str:
+def _accepted(questions: QuestionSet, key: str, value: str) -> str:
+    """A choice given by a flag, checked by copier.yml's rules."""
     from newapp.errors import BadAnswer
     from newapp.questions import on_command_line
 
     try:
-        return str(questions.accept("framework", framework, {}))
+        return str(questions.accept(key, value, {}))
     except BadAnswer as error:
         raise on_command_line(error) from None
 
