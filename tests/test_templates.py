@@ -37,9 +37,8 @@ COMMON = [
     "tests/test_app.py",
     "tests/test_main.py",
 ]
-ONLY_FLASK = ["src/{pkg}/gunicorn_conf.py"]
+ONLY_FLASK = ["src/{pkg}/gunicorn_conf.py", "src/{pkg}/errors.py"]
 ONLY_FASTAPI = ["src/{pkg}/settings.py", "src/{pkg}/middleware.py"]
-ONLY_FLASK_API = ["src/{pkg}/errors.py"]
 ONLY_WEB = [
     "src/{pkg}/templates/base.html",
     "src/{pkg}/templates/index.html",
@@ -193,7 +192,6 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
     wanted = {
         *case.files(COMMON),
         *case.files(ONLY_FLASK if flask else ONLY_FASTAPI),
-        *(case.files(ONLY_FLASK_API) if flask and case.app_kind == "api" else set()),
         *(case.files(ONLY_WEB) if case.app_kind == "web" else set()),
         *(case.files(ONLY_CI) if case.ci else set()),
     }
