@@ -48,6 +48,7 @@ ONLY_FLASK_DATABASE = [
     "src/{pkg}/migrations/script.py.mako",
     "src/{pkg}/migrations/versions/0001_create_items.py",
     "tests/test_db.py",
+    "tests/test_migrations.py",
     "tests/test_items.py",
 ]
 ONLY_FLASK_WEB_DATABASE = ["src/{pkg}/templates/items.html"]
