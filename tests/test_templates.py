@@ -37,9 +37,21 @@ COMMON = [
     "tests/test_app.py",
     "tests/test_main.py",
 ]
-ONLY_FLASK = ["src/{pkg}/gunicorn_conf.py"]
+ONLY_FLASK = ["src/{pkg}/gunicorn_conf.py", "src/{pkg}/errors.py"]
 ONLY_FASTAPI = ["src/{pkg}/settings.py", "src/{pkg}/middleware.py"]
-ONLY_FLASK_API = ["src/{pkg}/errors.py"]
+ONLY_FLASK_DATABASE = [
+    "src/{pkg}/db.py",
+    "src/{pkg}/models.py",
+    "src/{pkg}/items.py",
+    "src/{pkg}/migrations/alembic.ini",
+    "src/{pkg}/migrations/env.py",
+    "src/{pkg}/migrations/script.py.mako",
+    "src/{pkg}/migrations/versions/0001_create_items.py",
+    "tests/test_db.py",
+    "tests/test_migrations.py",
+    "tests/test_items.py",
+]
+ONLY_FLASK_WEB_DATABASE = ["src/{pkg}/templates/items.html"]
 ONLY_WEB = [
     "src/{pkg}/templates/base.html",
     "src/{pkg}/templates/index.html",
@@ -61,6 +73,10 @@ class Case:
     @property
     def app_kind(self) -> str:
         return str(self.answers.get("app_kind", "api"))
+
+    @property
+    def database(self) -> str:
+        return str(self.answers.get("database", "sqlite"))
 
     @property
     def ci(self) -> bool:
@@ -193,8 +209,13 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
     wanted = {
         *case.files(COMMON),
         *case.files(ONLY_FLASK if flask else ONLY_FASTAPI),
-        *(case.files(ONLY_FLASK_API) if flask and case.app_kind == "api" else set()),
         *(case.files(ONLY_WEB) if case.app_kind == "web" else set()),
+        *(case.files(ONLY_FLASK_DATABASE) if flask and case.database != "none" else set()),
+        *(
+            case.files(ONLY_FLASK_WEB_DATABASE)
+            if flask and case.app_kind == "web" and case.database != "none"
+            else set()
+        ),
         *(case.files(ONLY_CI) if case.ci else set()),
     }
     assert files == wanted
