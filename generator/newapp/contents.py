@@ -125,7 +125,7 @@ def _database(answers: Mapping[str, Any], flask: bool) -> list[Item]:
     if stack is None:
         return []
     items = [
-        Item(f"a database: {stack}", "src/{package}/db.py", "create_engine" if flask else ""),
+        Item(f"a database: {stack}", "src/{package}/db.py", _engine_proof(answers, flask)),
         Item(
             "an `items` resource in JSON: create, list (paged), get, update, delete; "
             "GET /readyz answers 503 while the database is unreachable",
@@ -140,7 +140,7 @@ def _database(answers: Mapping[str, Any], flask: bool) -> list[Item]:
         ),
     ]
     if answers["app_kind"] == "web":
-        library = "Flask-WTF" if flask else "a CSRF library"
+        library = "Flask-WTF" if flask else "fastapi-csrf-protect"
         items.append(
             Item(
                 f"a page that lists the items and a form that adds one, safe from CSRF ({library})",
@@ -157,6 +157,12 @@ def _database(answers: Mapping[str, Any], flask: bool) -> list[Item]:
             )
         )
     return items
+
+
+def _engine_proof(answers: Mapping[str, Any], flask: bool) -> str:
+    if flask:
+        return "SQLAlchemy(model_class=Base)"  # Flask-SQLAlchemy makes the engine
+    return "create_async_engine(" if answers["async_ok"] else "create_engine("
 
 
 def _production(answers: Mapping[str, Any], flask: bool) -> list[Item]:
