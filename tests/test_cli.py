@@ -129,6 +129,10 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
             "API docs: http://127.0.0.1:8000/docs",
             "/hello",
         ),
+        (["--database", "sqlite"], "python -m svc migrate\n", "DATABASE_URL"),
+        (["--database", "postgresql"], "export DATABASE_URL=postgresql://", "FLASK_SECRET"),
+        (["--database", "none"], "python -m svc\n", "migrate"),
+        (["--database", "sqlite"], "8000/items", "FLASK_SECRET"),
     ],
     ids=[
         "flask-needs-a-secret",
@@ -139,6 +143,10 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
         "flask-web-home-page",
         "fastapi-web-home-page",
         "fastapi-web-docs",
+        "sqlite-migrates-first",
+        "postgresql-needs-its-url",
+        "no-database-no-migrate",
+        "items-to-try",
     ],
 )
 def test_next_steps_fit_the_project(

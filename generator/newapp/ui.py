@@ -170,6 +170,11 @@ def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
     ]
     if answers["framework"] == "flask":  # the production server refuses to start without it
         steps.insert(-1, f'export FLASK_SECRET_KEY="$({_MAKE_SECRET})"')
+    database = answers.get("database", "none")
+    if database == "postgresql":  # no default: the server refuses to start without it
+        steps.insert(-1, f"export DATABASE_URL=postgresql://user:password@127.0.0.1:5432/{package}")
+    if database != "none":  # the tables, before the server needs them
+        steps.insert(-1, f"python -m {package} migrate")
     return steps + _first_look(answers)
 
 
@@ -179,6 +184,9 @@ def _first_look(answers: Mapping[str, Any]) -> list[str]:
         steps = [f"curl {base}/    # the home page: open it in a browser, too"]
     else:
         steps = [f"curl {base}/hello    # from another terminal"]
+    if answers.get("database", "none") != "none":
+        body = """'{"name": "first"}'"""
+        steps.append(f"curl -H 'Content-Type: application/json' -d {body} {base}/items")
     if answers.get("auto_docs", True):
         docs = "/docs" if answers["framework"] == "fastapi" else "/openapi/swagger"
         steps.append(f"API docs: {base}{docs}")
