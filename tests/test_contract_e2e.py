@@ -10,10 +10,11 @@ examples; run it longer by hand with, for example,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from projects import (
     Variant,
     start,
 )
-from support import clean_env, run, run_ok, stop
+from support import Server, clean_env, free_port, run, run_ok, running_server, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -63,6 +64,20 @@ def schemathesis_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "schemathesis.cli"]
 
 
+@contextlib.contextmanager
+def upstream(project: Project, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """With high_concurrency, a local service for GET /upstream to call, so it answers 200
+    (unreachable, it answers 502, which schemathesis rightly counts as a server error)."""
+    if not dict(project.variant.extra).get("high_concurrency"):
+        yield {}
+        return
+    port = free_port()
+    argv = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)]
+    log = tmp_path / "upstream"
+    with running_server(argv, clean_env(), "127.0.0.1", port, log, "/", cwd=tmp_path):
+        yield {"UPSTREAM_URL": f"http://127.0.0.1:{port}"}
+
+
 def prepared(project: Project, tmp_path: Path) -> dict[str, str]:
     """The server's database settings: a fresh SQLite file, migrated, where it has one."""
     answers = dict(project.variant.extra)
@@ -87,7 +102,19 @@ def test_schemathesis_finds_no_failure(
     tmp_path: Path,
 ) -> None:
     project = projects(variant)
-    server = start(project, tmp_path / "server", **prepared(project, tmp_path), **env)
+    with upstream(project, tmp_path) as calls:
+        database = prepared(project, tmp_path)
+        server = start(project, tmp_path / "server", **database, **calls, **env)
+        result, exit_code = fuzz(server, document, tmp_path)
+    summary = result.stdout[-6000:] + result.stderr[-2000:]
+    assert result.returncode == 0, summary
+    assert "No issues found" in result.stdout or " passed" in result.stdout, summary
+    assert exit_code == 0
+    assert "Traceback" not in server.stderr(), server.stderr()[-3000:]
+
+
+def fuzz(server: Server, document: str, tmp_path: Path) -> tuple[Any, int]:
+    """schemathesis against the running server, then the server stopped: (result, exit)."""
     try:
         result = run(
             [
@@ -121,8 +148,4 @@ def test_schemathesis_finds_no_failure(
         )
     finally:
         exit_code = stop(server)
-    summary = result.stdout[-6000:] + result.stderr[-2000:]
-    assert result.returncode == 0, summary
-    assert "No issues found" in result.stdout or " passed" in result.stdout, summary
-    assert exit_code == 0
-    assert "Traceback" not in server.stderr(), server.stderr()[-3000:]
+    return result, exit_code
