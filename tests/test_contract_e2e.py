@@ -74,7 +74,7 @@ def upstream(project: Project, tmp_path: Path) -> Iterator[dict[str, str]]:
     port = free_port()
     argv = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)]
     log = tmp_path / "upstream"
-    with running_server(argv, clean_env(), "127.0.0.1", port, log, "/", cwd=tmp_path):
+    with running_server(argv, clean_env(), "127.0.0.1", port, log, ready_path="/", cwd=tmp_path):
         yield {"UPSTREAM_URL": f"http://127.0.0.1:{port}"}
 
 
