@@ -16,6 +16,7 @@ the responses that were not 2xx, and (PostgreSQL) the connections it held mid-ru
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -85,12 +86,14 @@ class Variant:
 
 
 VARIANTS = {
-    # default 8 = threads per worker, no overflow
-    "flask": Variant("flask", (), (2, 4, 16), "Flask (sync, gunicorn)"),
-    # default 10 + 10 overflow
-    "fastapi": Variant("fastapi", (), (2, 5, 20), "FastAPI async (uvicorn)"),
-    # default 20 + 20 overflow
-    "fastapi-sync": Variant("fastapi", ("--no-async-ok",), (5, 10, 40), "FastAPI sync (uvicorn)"),
+    # Default: 8 = gunicorn threads per worker, no overflow. More than 8 changes nothing: a
+    # worker's 8 threads never hold more than 8 connections (16 opened 16 in all, as 8 did).
+    "flask": Variant("flask", (), (2, 4), "Flask (sync, gunicorn)"),
+    # Default: 10 + 10 overflow per worker. 32: the 64 connections' share of one of 2 workers,
+    # every concurrent request with a kept connection, no overflow opened and closed.
+    "fastapi": Variant("fastapi", (), (5, 32), "FastAPI async (uvicorn)"),
+    # Default: 20 + 20 overflow = anyio's 40 threads per worker. 40: all threads, no overflow.
+    "fastapi-sync": Variant("fastapi", ("--no-async-ok",), (10, 40), "FastAPI sync (uvicorn)"),
 }
 
 
@@ -206,7 +209,16 @@ def migrate(project: envs.Project, url: str, cwd: Path) -> None:
     # HOST and PORT as for a server: should a template lack the command and start one instead,
     # it stays on loopback, and the timeout ends it.
     env = db_env(project, BASE_PORT - 1, url)
-    run([project.python, "-m", project.package, "migrate"], env=env, cwd=cwd, timeout=120)
+    argv = [project.python, "-m", project.package, "migrate"]
+    group = Group.start("migrate", argv, env, WORK / "logs" / f"migrate-{project.package}.log", cwd)
+    try:
+        code = group.proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        code = None
+    finally:
+        group.stop()  # the whole group, should it have started a server with workers
+    if code != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {code}:\n{group.log_tail()}")
 
 
 SEED_SQL = "INSERT INTO items (name, description) VALUES (?, ?)"
@@ -305,15 +317,20 @@ class Server:
 def one_run(
     server: Server, load: DbLoad, cluster: pg.Cluster | None, seconds: int | None = None
 ) -> dict[str, float]:
-    """One wrk run; (PostgreSQL) the connections the server holds, sampled mid-run."""
+    """One wrk run; (PostgreSQL) the connections the server holds, sampled mid-run, and the
+    connections it opened during the run (a pool that closes and reopens them churns)."""
     length = seconds or load.seconds
+    measured = cluster is not None and bool(server.database)
+    before = cluster.sessions(server.database) if cluster is not None and measured else 0
     proc = start_wrk(load, server.port, length)
-    connections = float("nan")
-    if cluster is not None and server.database:
+    connections = opened = float("nan")
+    if cluster is not None and measured:
         time.sleep(length * 0.6)
         connections = float(cluster.connections(server.database))
     raw = wrk_json(proc, length)
     time.sleep(DRAIN_SECONDS)
+    if cluster is not None and measured:
+        opened = float(cluster.sessions(server.database) - before)
     sockets = sum(raw[k] for k in ("connect", "read", "write", "timeout"))
     return {
         "rps": raw["requests"] / (raw["duration_us"] / 1e6),
@@ -325,6 +342,7 @@ def one_run(
         "timeouts": float(raw["timeout"]),
         "requests": float(raw["requests"]),
         "connections": connections,
+        "opened": opened,
     }
 
 
@@ -334,12 +352,15 @@ def log_counts(log: Path) -> dict[str, int]:
 
 
 def summarize(runs: list[dict[str, float]]) -> dict[str, float]:
-    """Medians over rounds; errors and requests are totals, connections the peak."""
+    """Medians over rounds; errors and requests are totals, connections held the peak,
+    connections opened per run the median."""
     out = {k: median([r[k] for r in runs]) for k in ("rps", "p50_ms", "p99_ms")}
     for key in ("errors", "non2xx", "5xx", "timeouts", "requests"):
         out[key] = sum(r[key] for r in runs)
     peaks = [r["connections"] for r in runs if r["connections"] == r["connections"]]
     out["connections"] = max(peaks) if peaks else float("nan")
+    opened = [r["opened"] for r in runs if r["opened"] == r["opened"]]
+    out["opened"] = median(opened)
     return out
 
 
@@ -380,9 +401,10 @@ def measure_group(
             group = Group.start(contender.name, contender.command(port), env, log, cwd=folder)
             name = url.rsplit("/", 1)[1] if cluster is not None else ""
             servers.append(Server(contender, group, port, name))
-            wait_ready(group, port, path="/readyz")
-            check_contract(port, low)
-            print(f"  up: {key}: {contender.name} on {port}", flush=True)
+        for server in servers:  # all started at once: start-up is slow on a busy machine
+            wait_ready(server.group, server.port, timeout=120, path="/readyz")
+            check_contract(server.port, low)
+            print(f"  up: {key}: {server.contender.name} on {server.port}", flush=True)
         for server in servers:  # warm-up: imports, pools filled, caches
             for load in loads.values():
                 one_run(server, load, None, seconds=1)
@@ -415,6 +437,7 @@ def measure_group(
     return {
         "variant": variant,
         "label": VARIANTS[variant].label,
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "database": database,
         "package": project.package,
         "seeded_ids": [low, high],
@@ -426,25 +449,30 @@ def measure_group(
 
 
 def choose_pool(group: dict[str, Any]) -> dict[str, Any]:
-    """The smallest pool size within WITHIN_BEST of the best read and write throughput of the
-    group, with no pool timeout, no error and no failed request at 64 connections."""
+    """The smallest pool size that serves as well as the best: its score (the geometric mean of
+    its GET and POST requests/s, each relative to the best of the group) within WITHIN_BEST of
+    the best score, with no pool timeout and no error at 64 connections."""
     rows = [r for r in group["rows"] if r["role"] in {"generated", "pool"} and r["pool_size"]]
     best = {name: max(r[name]["rps"] for r in rows) for name in ("get", "post")}
+
+    def score(r: dict[str, Any]) -> float:
+        return float((r["get"]["rps"] / best["get"] * r["post"]["rps"] / best["post"]) ** 0.5)
 
     def clean(r: dict[str, Any]) -> bool:
         return r["log"]["pool_timeouts"] == 0 and all(r[n]["errors"] == 0 for n in ("get", "post"))
 
-    def good(r: dict[str, Any]) -> bool:
-        return clean(r) and all(r[n]["rps"] >= WITHIN_BEST * best[n] for n in ("get", "post"))
-
-    fitting = sorted((r for r in rows if good(r)), key=lambda r: r["pool_size"])
+    top = max((score(r) for r in rows if clean(r)), default=0.0)
+    fitting = sorted(
+        (r for r in rows if clean(r) and score(r) >= WITHIN_BEST * top),
+        key=lambda r: r["pool_size"],
+    )
     default = next((r for r in rows if r["role"] == "generated"), None)
     return {
         "chosen": fitting[0]["pool_size"] if fitting else None,
         "default": group["default_pool"],
-        "default_fits": bool(default and good(default)),
+        "default_fits": bool(default and default in fitting),
         "default_clean": bool(default and clean(default)),
-        "default_connections": default["get"]["connections"] if default else None,
+        "scores": {str(r["pool_size"]): score(r) for r in rows},
         "sizes": sorted(r["pool_size"] for r in rows),
     }
 
@@ -487,3 +515,16 @@ def measure(
         "groups": groups,
         "pools": pools,
     }
+
+
+def keep_others(result: dict[str, Any], earlier: dict[str, Any], variants: list[str]) -> None:
+    """Keep the groups (and pool choices) of the variants this run left out from the earlier
+    results; each group carries its own date, each template its source."""
+    for key, group in earlier.get("groups", {}).items():
+        if group["variant"] not in variants:
+            result["groups"][key] = group
+    for variant, pool in earlier.get("pools", {}).items():
+        if variant not in variants:
+            result["pools"][variant] = pool
+    for framework, source in earlier.get("templates", {}).items():
+        result["templates"].setdefault(framework, source)

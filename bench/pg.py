@@ -102,6 +102,11 @@ class Cluster:
         query = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}'"
         return int(self.sql(query) or 0)
 
+    def sessions(self, database: str) -> int:
+        """How many connections `database` has had since it was made (pg_stat_database)."""
+        query = f"SELECT sessions FROM pg_stat_database WHERE datname = '{database}'"
+        return int(self.sql(query) or 0)
+
     def url(self, database: str) -> str:
         return f"postgresql://{ROLE}:{PASSWORD}@{HOST}:{self.port}/{database}"
 

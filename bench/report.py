@@ -271,8 +271,12 @@ DB_HEADER = ["GET req/s", "GET p99 ms", "POST req/s", "POST p99 ms", "errors", "
 
 
 def connections(r: dict[str, Any]) -> str:
+    """Connections held mid-run (the peak of GET and POST) / opened per run (GET, POST)."""
     peak = max(r["get"]["connections"], r["post"]["connections"])
-    return "-" if peak != peak else f"{peak:.0f}"
+    if peak != peak:
+        return "-"
+    opened = [r[n].get("opened", float("nan")) for n in ("get", "post")]
+    return f"{peak:.0f} / " + ", ".join("?" if x != x else f"{x:.0f}" for x in opened)
 
 
 def section_database(d: dict[str, Any]) -> list[str]:
@@ -293,10 +297,18 @@ def section_database(d: dict[str, Any]) -> list[str]:
         f"SQLite {d['sqlite']}; PostgreSQL {d['postgresql']}, a throwaway cluster on 127.0.0.1 "
         "started and removed by the run (fsync on, max_connections "
         f"{d['postgresql_max_connections']} "
-        "so that a group's servers fit at once; connections: what a server held mid-run, from "
-        "pg_stat_activity, against PostgreSQL's default limit of 100).",
+        "so that a group's servers fit at once). Connections held: the most a server held "
+        "mid-run (pg_stat_activity), against PostgreSQL's default limit of 100; opened: the "
+        "new connections per GET and per POST run (pg_stat_database.sessions, median), where "
+        "a pool that closes its overflow and opens it again shows.",
         "",
     ]
+    dates = sorted({g["date"] for g in groups.values() if "date" in g})
+    if len(dates) > 1:
+        lines += [
+            f"Groups measured at {', '.join(dates)} (a run of some variants keeps the others).",
+            "",
+        ]
     if d.get("templates"):
         sources = "; ".join(f"{k}: `{short(v)}`" for k, v in d["templates"].items())
         lines += [f"Templates rendered from {sources}.", ""]
@@ -316,7 +328,7 @@ def section_database(d: dict[str, Any]) -> list[str]:
                 if r["role"] in {"generated", "naive"}:
                     name = f"**{r['name']}**" if r["role"] == "generated" else r["name"]
                     rows.append([g["label"], name, *db_cells(r), connections(r)])
-        header = ["variant", "server", *DB_HEADER, "other log lines", "connections"]
+        header = ["variant", "server", *DB_HEADER, "other log lines", "connections held / opened"]
         lines += [*table(header, rows), ""]
         for g in chosen:
             ratio = g["ratio_to_naive"]
@@ -344,8 +356,9 @@ def db_pools(d: dict[str, Any]) -> list[str]:
     lines += [
         "The generated server with its default pool and with other DB_POOL_SIZE values "
         "(per worker process; the overflow stays as the template sets it), same 64 "
-        f"connections. Chosen: the smallest size within {1 - d['within_best']:.0%} of the best "
-        "GET and POST throughput with no pool timeout and no error.",
+        "connections. Chosen: the smallest size with no pool timeout and no error whose score "
+        "(the geometric mean of its GET and POST req/s, each relative to the best of its "
+        f"variant) is within {1 - d['within_best']:.0%} of the best score.",
         "",
     ]
     rows = []
@@ -353,8 +366,10 @@ def db_pools(d: dict[str, Any]) -> list[str]:
         pool_rows = [r for r in g["rows"] if r["role"] in {"generated", "pool"}]
         for r in sorted(pool_rows, key=lambda r: r["pool_size"] or 0):
             size = f"{r['pool_size']}" + (" (default)" if r["role"] == "generated" else "")
-            rows.append([g["label"], size, *db_cells(r)[:-1], connections(r)])
-    lines += [*table(["variant", "DB_POOL_SIZE", *DB_HEADER, "connections"], rows), ""]
+            score = d["pools"][g["variant"]]["scores"].get(str(r["pool_size"]), float("nan"))
+            rows.append([g["label"], size, *db_cells(r)[:-1], connections(r), f"{score:.2f}"])
+    header = ["variant", "DB_POOL_SIZE", *DB_HEADER, "connections held / opened", "score"]
+    lines += [*table(header, rows), ""]
     for g in groups:
         lines.append(pool_sentence(g["label"], d["pools"][g["variant"]]))
     return [*lines, ""]
@@ -363,7 +378,7 @@ def db_pools(d: dict[str, Any]) -> list[str]:
 def pool_sentence(label: str, p: dict[str, Any]) -> str:
     """One line: the pool size the measurement chose, and how the default compares."""
     if p["chosen"] is None:
-        return f"- {label}: no pool size tried served within the bound without errors."
+        return f"- {label}: every pool size tried had pool timeouts or errors."
     default = p["default"]
     if p["default_fits"] and p["chosen"] == default:
         verdict = "the default is that size: keep it"
@@ -374,8 +389,9 @@ def pool_sentence(label: str, p: dict[str, Any]) -> str:
     else:
         verdict = f"the default ({default}) had pool timeouts or errors"
     return (
-        f"- {label}: DB_POOL_SIZE={p['chosen']} is the smallest that serves as well as the best "
-        f"of {', '.join(map(str, p['sizes']))} with 0 pool timeouts; {verdict}."
+        f"- {label}: DB_POOL_SIZE={p['chosen']} is the smallest of "
+        f"{', '.join(map(str, p['sizes']))} that serves as well as the best with 0 pool "
+        f"timeouts; {verdict}."
     )
 
 

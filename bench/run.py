@@ -128,8 +128,10 @@ def main(argv: list[str] | None = None) -> None:
         db_projects = database.setup(variants, templates, args.skip_setup)
         rounds = args.rounds or (1 if args.quick else 5)
         seconds = args.seconds or (1 if args.quick else 3)
+        earlier = results.get("database", {})
         results["database"] = with_load(database.measure, db_projects, rounds, seconds)
         results["database"]["templates"] = database.describe(templates)
+        database.keep_others(results["database"], earlier, variants)
     RESULTS.write_text(json.dumps(results, indent=2))
     report.write(results)
     print(
