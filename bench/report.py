@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import database
 import envs
 from common import BENCH, WORK, run
 
@@ -254,20 +255,24 @@ def log_notes(log: dict[str, int]) -> str:
 
 
 def db_cells(r: dict[str, Any]) -> list[str]:
-    """GET and POST req/s and p99, errors of both, pool timeouts, other log findings."""
+    """GET and POST req/s and p99; of both: failed requests (socket errors, not 2xx), answers
+    slower than wrk's timeout, pool timeouts; other log findings."""
     get, post = r["get"], r["post"]
+    slow = get["timeouts"] + post["timeouts"]
     return [
         f"{get['rps']:.0f}",
-        f"{get['p99_ms']:.1f}",
+        f"{get['p99_ms']:.0f}",
         f"{post['rps']:.0f}",
-        f"{post['p99_ms']:.1f}",
-        f"{get['errors'] + post['errors']:.0f}",
+        f"{post['p99_ms']:.0f}",
+        f"{get['errors'] + post['errors'] - slow:.0f}",
+        f"{slow:.0f}",
         f"{r['log']['pool_timeouts']}",
         log_notes(r["log"]),
     ]
 
 
-DB_HEADER = ["GET req/s", "GET p99 ms", "POST req/s", "POST p99 ms", "errors", "pool timeouts"]
+DB_HEADER = ["GET req/s", "GET p99 ms", "POST req/s", "POST p99 ms", "failed", "> 2 s"]
+DB_HEADER += ["pool timeouts"]
 
 
 def connections(r: dict[str, Any]) -> str:
@@ -290,9 +295,12 @@ def section_database(d: dict[str, Any]) -> list[str]:
         "`--database postgresql`, installed, migrated by `python -m <pkg> migrate` and seeded "
         f"with {d['seed']} items. {d['rounds']} rounds; in each, every server of a group (one "
         "variant x database) gets one GET and one POST run, in an order that rotates each "
-        "round; each server on its own copy of the seeded database. Medians; errors are totals "
-        "(socket errors, wrk timeouts, responses not 2xx); pool timeouts are SQLAlchemy's "
-        "`QueuePool limit of size ... reached, connection timed out` in the server's log.",
+        "round; each server on its own copy of the seeded database. Medians of req/s and p99; "
+        "counts are totals over GET and POST: failed (socket errors, responses not 2xx, counted "
+        f"by the lua script), > {load['timeout']} s (no answer within wrk's timeout: a latency, "
+        "not a failure of the server), pool timeouts (SQLAlchemy's `QueuePool limit of size ... "
+        "reached, connection timed out` in the server's log; its pool_timeout is 30 s), and "
+        "other failures the log shows.",
         "",
         f"SQLite {d['sqlite']}; PostgreSQL {d['postgresql']}, a throwaway cluster on 127.0.0.1 "
         "started and removed by the run (fsync on, max_connections "
@@ -303,10 +311,11 @@ def section_database(d: dict[str, Any]) -> list[str]:
         "a pool that closes its overflow and opens it again shows.",
         "",
     ]
-    dates = sorted({g["date"] for g in groups.values() if "date" in g})
-    if len(dates) > 1:
+    runs = sorted({g.get("run", "?") for g in groups.values()})
+    if len(runs) > 1:
         lines += [
-            f"Groups measured at {', '.join(dates)} (a run of some variants keeps the others).",
+            f"Groups from the runs of {', '.join(runs)} (a run of some variants keeps the others'"
+            " groups; each has its own date in results.json).",
             "",
         ]
     if d.get("templates"):
@@ -317,11 +326,11 @@ def section_database(d: dict[str, Any]) -> list[str]:
     for g in groups.values():
         versions = versions | g["versions"]
     lines += [", ".join(f"{k} {v}" for k, v in sorted(versions.items())), ""]
-    for database in ("sqlite", "postgresql"):
-        chosen = [g for g in groups.values() if g["database"] == database]
+    for kind in ("sqlite", "postgresql"):
+        chosen = [g for g in groups.values() if g["database"] == kind]
         if not chosen:
             continue
-        lines += [f"### {'SQLite' if database == 'sqlite' else 'PostgreSQL'}", ""]
+        lines += [f"### {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}", ""]
         rows = []
         for g in chosen:
             for r in g["rows"]:
@@ -352,12 +361,13 @@ def db_pools(d: dict[str, Any]) -> list[str]:
     groups = [g for g in d["groups"].values() if g["database"] == "postgresql"]
     if not groups:
         return []
+    pools = {g["variant"]: database.choose_pool(g) for g in groups}
     lines = ["### Pool sizes on PostgreSQL (DB_POOL_SIZE)", ""]
     lines += [
         "The generated server with its default pool and with other DB_POOL_SIZE values "
         "(per worker process; the overflow stays as the template sets it), same 64 "
-        "connections. Chosen: the smallest size with no pool timeout and no error whose score "
-        "(the geometric mean of its GET and POST req/s, each relative to the best of its "
+        "connections. Chosen: the smallest size with no pool timeout and no failed request whose "
+        "score (the geometric mean of its GET and POST req/s, each relative to the best of its "
         f"variant) is within {1 - d['within_best']:.0%} of the best score.",
         "",
     ]
@@ -366,12 +376,12 @@ def db_pools(d: dict[str, Any]) -> list[str]:
         pool_rows = [r for r in g["rows"] if r["role"] in {"generated", "pool"}]
         for r in sorted(pool_rows, key=lambda r: r["pool_size"] or 0):
             size = f"{r['pool_size']}" + (" (default)" if r["role"] == "generated" else "")
-            score = d["pools"][g["variant"]]["scores"].get(str(r["pool_size"]), float("nan"))
+            score = pools[g["variant"]]["scores"].get(str(r["pool_size"]), float("nan"))
             rows.append([g["label"], size, *db_cells(r)[:-1], connections(r), f"{score:.2f}"])
     header = ["variant", "DB_POOL_SIZE", *DB_HEADER, "connections held / opened", "score"]
     lines += [*table(header, rows), ""]
     for g in groups:
-        lines.append(pool_sentence(g["label"], d["pools"][g["variant"]]))
+        lines.append(pool_sentence(g["label"], pools[g["variant"]]))
     return [*lines, ""]
 
 
