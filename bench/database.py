@@ -146,13 +146,13 @@ def describe(templates: dict[str, str]) -> dict[str, str]:
     out = {}
     for framework, source in templates.items():
         head = subprocess.run(
-            ["git", "-C", source, "log", "-1", "--format=%h %cd %s", "--date=format:%H:%M"],
+            ["git", "-C", source, "log", "-1", "--format=%h, committed %cd", "--date=iso"],
             capture_output=True,
             text=True,
             timeout=30,
             check=False,
         ).stdout.strip()
-        out[framework] = f"{source} @ {head[:90]}" if head else source
+        out[framework] = f"{source} @ {head}" if head else source
     return out
 
 
