@@ -125,12 +125,13 @@ def main(argv: list[str] | None = None) -> None:
         print("part 6: the database layer", flush=True)
         variants = [v for v in args.db_variants.split(",") if v]
         templates = dict(pair.split("=", 1) for pair in args.db_templates.split(",") if pair)
+        sources = database.describe(templates)  # the commits that setup() is about to copy
         db_projects = database.setup(variants, templates, args.skip_setup)
         rounds = args.rounds or (1 if args.quick else 5)
         seconds = args.seconds or (1 if args.quick else 3)
         earlier = results.get("database", {})
         results["database"] = with_load(database.measure, db_projects, rounds, seconds)
-        results["database"]["templates"] = database.describe(templates)
+        results["database"]["templates"] = sources
         database.keep_others(results["database"], earlier, variants)
     RESULTS.write_text(json.dumps(results, indent=2))
     report.write(results)
