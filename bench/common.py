@@ -72,13 +72,21 @@ class Group:
     log: Path
 
     @classmethod
-    def start(cls, name: str, cmd: Sequence[str], env: Mapping[str, str], log: Path) -> Group:
-        """Start `cmd` with stdout and stderr going to `log`."""
+    def start(
+        cls,
+        name: str,
+        cmd: Sequence[str],
+        env: Mapping[str, str],
+        log: Path,
+        cwd: Path | None = None,
+    ) -> Group:
+        """Start `cmd` (in `cwd`, default ours) with stdout and stderr going to `log`."""
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 list(cmd),
                 env=dict(env),
+                cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

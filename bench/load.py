@@ -49,13 +49,19 @@ def start_wrk(load: Load, port: int, seconds: int | None = None) -> subprocess.P
     )
 
 
-def finish_wrk(proc: subprocess.Popen[str], seconds: int) -> dict[str, float]:
-    """Wait for wrk and return requests/s, p50/p99 latency (ms) and errors."""
+def wrk_json(proc: subprocess.Popen[str], seconds: int) -> dict[str, float]:
+    """Wait for wrk and return the BENCH_JSON line its lua script printed, parsed."""
     out, err = proc.communicate(timeout=seconds + 30)
     line = next((x for x in out.splitlines() if x.startswith("BENCH_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result: {out[-800:]} {err[-800:]}")
-    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    raw: dict[str, float] = json.loads(line.removeprefix("BENCH_JSON "))
+    return raw
+
+
+def finish_wrk(proc: subprocess.Popen[str], seconds: int) -> dict[str, float]:
+    """Wait for wrk and return requests/s, p50/p99 latency (ms) and errors."""
+    raw = wrk_json(proc, seconds)
     errors = sum(raw[k] for k in ("connect", "read", "write", "status", "timeout"))
     return {
         "rps": raw["requests"] / (raw["duration_us"] / 1e6),
@@ -73,22 +79,23 @@ def port_is_free(port: int) -> bool:
         return sock.connect_ex((HOST, port)) != 0
 
 
-def fetch(port: int) -> tuple[int, list[list[str]], str]:
-    """GET /hello once: status, headers (minus per-server ones) and body."""
-    url = f"http://{HOST}:{port}{PATH}"
+def fetch(port: int, path: str = PATH) -> tuple[int, list[list[str]], str]:
+    """GET `path` (/hello) once: status, headers (minus per-server ones) and body."""
+    url = f"http://{HOST}:{port}{path}"
     with urllib.request.urlopen(url, timeout=2) as response:
         headers = [[k, v] for k, v in response.getheaders() if k.lower() not in SKIPPED_HEADERS]
         return response.status, headers, response.read().decode()
 
 
-def wait_ready(group: Group, port: int, timeout: float = 60.0) -> None:
-    """Poll /hello until it answers 200; fail with the server's log if it dies or never does."""
+def wait_ready(group: Group, port: int, timeout: float = 60.0, path: str = PATH) -> None:
+    """Poll `path` (/hello) until it answers 200; fail with the server's log if it dies or never
+    does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not group.alive():
             raise RuntimeError(f"{group.name} exited early:\n{group.log_tail()}")
         try:
-            if fetch(port)[0] == 200:
+            if fetch(port, path)[0] == 200:
                 return
         except (OSError, urllib.error.URLError):
             pass

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import database
 import envs
 from common import BENCH, WORK, run
 
@@ -245,6 +246,165 @@ def section_slowio(s: dict[str, Any]) -> list[str]:
     return [*lines, "", f"Command: `{short(s['command'])}`", ""]
 
 
+def log_notes(log: dict[str, int]) -> str:
+    """The server log's counts other than pool timeouts, where not zero."""
+    names = {"locked": "database is locked", "too_many_clients": "too many clients"}
+    names["tracebacks"] = "tracebacks"
+    shown = [f"{names[k]}: {v}" for k, v in log.items() if k in names and v]
+    return ", ".join(shown) or "-"
+
+
+def db_cells(r: dict[str, Any]) -> list[str]:
+    """GET and POST req/s and p99; of both: failed requests (socket errors, not 2xx), answers
+    slower than wrk's timeout, pool timeouts; other log findings."""
+    get, post = r["get"], r["post"]
+    slow = get["timeouts"] + post["timeouts"]
+    return [
+        f"{get['rps']:.0f}",
+        f"{get['p99_ms']:.0f}",
+        f"{post['rps']:.0f}",
+        f"{post['p99_ms']:.0f}",
+        f"{get['errors'] + post['errors'] - slow:.0f}",
+        f"{slow:.0f}",
+        f"{r['log']['pool_timeouts']}",
+        log_notes(r["log"]),
+    ]
+
+
+DB_HEADER = ["GET req/s", "GET p99 ms", "POST req/s", "POST p99 ms", "failed", "> 2 s"]
+DB_HEADER += ["pool timeouts"]
+
+
+def connections(r: dict[str, Any]) -> str:
+    """Connections held mid-run (the peak of GET and POST) / opened per run (GET, POST)."""
+    peak = max(r["get"]["connections"], r["post"]["connections"])
+    if peak != peak:
+        return "-"
+    opened = [r[n].get("opened", float("nan")) for n in ("get", "post")]
+    return f"{peak:.0f} / " + ", ".join("?" if x != x else f"{x:.0f}" for x in opened)
+
+
+def section_database(d: dict[str, Any]) -> list[str]:
+    load = d["load"]["get"]
+    groups = d["groups"]
+    lines = ["## 6. The database layer: GET /items/{id} and POST /items", ""]
+    lines += [
+        f"`wrk -t{load['threads']} -c{load['connections']} -d{d['seconds']}s "
+        f"--timeout {load['timeout']}s -s bench/items.lua`: `GET /items/{{random seeded id}}` and "
+        "`POST /items` with a JSON body, on projects rendered with `--database sqlite` or",
+        "`--database postgresql`, installed, migrated by `python -m <pkg> migrate` and seeded "
+        f"with {d['seed']} items. {d['rounds']} rounds; in each, every server of a group (one "
+        "variant x database) gets one GET and one POST run, in an order that rotates each "
+        "round; each server on its own copy of the seeded database. Medians of req/s and p99; "
+        "counts are totals over GET and POST: failed (socket errors, responses not 2xx, counted "
+        f"by the lua script), > {load['timeout']} s (no answer within wrk's timeout: a latency, "
+        "not a failure of the server), pool timeouts (SQLAlchemy's `QueuePool limit of size ... "
+        "reached, connection timed out` in the server's log; its pool_timeout is 30 s), and "
+        "other failures the log shows.",
+        "",
+        f"SQLite {d['sqlite']}; PostgreSQL {d['postgresql']}, a throwaway cluster on 127.0.0.1 "
+        "started and removed by the run (fsync on, max_connections "
+        f"{d['postgresql_max_connections']} "
+        "so that a group's servers fit at once). Connections held: the most a server held "
+        "mid-run (pg_stat_activity), against PostgreSQL's default limit of 100; opened: the "
+        "new connections per GET and per POST run (pg_stat_database.sessions, median), where "
+        "a pool that closes its overflow and opens it again shows.",
+        "",
+    ]
+    runs = sorted({g.get("run", "?") for g in groups.values()})
+    if len(runs) > 1:
+        lines += [
+            f"Groups from the runs of {', '.join(runs)} (a run of some variants keeps the others'"
+            " groups; each has its own date in results.json).",
+            "",
+        ]
+    if d.get("templates"):
+        sources = "; ".join(f"{k}: `{short(v)}`" for k, v in d["templates"].items())
+        lines += [f"Templates rendered from {sources}.", ""]
+    lines += [loadavg(d), ""]
+    versions = next(iter(groups.values()))["versions"] if groups else {}
+    for g in groups.values():
+        versions = versions | g["versions"]
+    lines += [", ".join(f"{k} {v}" for k, v in sorted(versions.items())), ""]
+    for kind in ("sqlite", "postgresql"):
+        chosen = [g for g in groups.values() if g["database"] == kind]
+        if not chosen:
+            continue
+        lines += [f"### {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}", ""]
+        rows = []
+        for g in chosen:
+            for r in g["rows"]:
+                if r["role"] in {"generated", "naive"}:
+                    name = f"**{r['name']}**" if r["role"] == "generated" else r["name"]
+                    rows.append([g["label"], name, *db_cells(r), connections(r)])
+        header = ["variant", "server", *DB_HEADER, "other log lines", "connections held / opened"]
+        lines += [*table(header, rows), ""]
+        for g in chosen:
+            ratio = g["ratio_to_naive"]
+            lines.append(
+                f"- {g['label']}: generated / naive = {ratio['get']:.2f}x on GET, "
+                f"{ratio['post']:.2f}x on POST"
+            )
+        lines.append("")
+    lines += db_pools(d)
+    lines += ["Commands (run in bench/.work/db/<group>/, DATABASE_URL, HOST and PORT set):", ""]
+    shown = {g["variant"]: g for g in groups.values()}  # one group per variant: the last
+    for g in shown.values():
+        for r in g["rows"]:
+            if r["role"] != "pool":
+                lines.append(f"- {g['label']}, {r['name']}: `{short(r['command'])}`")
+    return [*lines, ""]
+
+
+def db_pools(d: dict[str, Any]) -> list[str]:
+    """The pool sizes tried on PostgreSQL, and the one the numbers choose."""
+    groups = [g for g in d["groups"].values() if g["database"] == "postgresql"]
+    if not groups:
+        return []
+    pools = {g["variant"]: database.choose_pool(g) for g in groups}
+    lines = ["### Pool sizes on PostgreSQL (DB_POOL_SIZE)", ""]
+    lines += [
+        "The generated server with its default pool and with other DB_POOL_SIZE values "
+        "(per worker process; the overflow stays as the template sets it), same 64 "
+        "connections. Chosen: the smallest size with no pool timeout and no failed request whose "
+        "score (the geometric mean of its GET and POST req/s, each relative to the best of its "
+        f"variant) is within {1 - d['within_best']:.0%} of the best score.",
+        "",
+    ]
+    rows = []
+    for g in groups:
+        pool_rows = [r for r in g["rows"] if r["role"] in {"generated", "pool"}]
+        for r in sorted(pool_rows, key=lambda r: r["pool_size"] or 0):
+            size = f"{r['pool_size']}" + (" (default)" if r["role"] == "generated" else "")
+            score = pools[g["variant"]]["scores"].get(str(r["pool_size"]), float("nan"))
+            rows.append([g["label"], size, *db_cells(r)[:-1], connections(r), f"{score:.2f}"])
+    header = ["variant", "DB_POOL_SIZE", *DB_HEADER, "connections held / opened", "score"]
+    lines += [*table(header, rows), ""]
+    for g in groups:
+        lines.append(pool_sentence(g["label"], pools[g["variant"]]))
+    return [*lines, ""]
+
+
+def pool_sentence(label: str, p: dict[str, Any]) -> str:
+    """One line: the pool size the measurement chose, and how the default compares."""
+    if p["chosen"] is None:
+        return f"- {label}: every pool size tried had pool timeouts or errors."
+    default = p["default"]
+    if p["default_fits"] and p["chosen"] == default:
+        verdict = "the default is that size: keep it"
+    elif p["default_fits"]:
+        verdict = f"the default ({default}) also serves within it: keep it or lower it"
+    elif p["default_clean"]:
+        verdict = f"the default ({default}) has no timeouts but serves less"
+    else:
+        verdict = f"the default ({default}) had pool timeouts or errors"
+    return (
+        f"- {label}: DB_POOL_SIZE={p['chosen']} is the smallest of "
+        f"{', '.join(map(str, p['sizes']))} that serves as well as the best with 0 pool "
+        f"timeouts; {verdict}."
+    )
+
+
 def section_commands(s: dict[str, Any]) -> list[str]:
     lines = [
         "## Server commands",
@@ -258,22 +418,74 @@ def section_commands(s: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+# The sections each part writes, by how their headings start. A part that is not in the results
+# (a run of other parts on a checkout with no earlier bench/.work/results.json) keeps its
+# sections as RESULTS.md has them, instead of losing them.
+HEADINGS = {
+    "startup": ("## 1.",),
+    "render": ("## 2.",),
+    "servers": ("## 3.", "## 4."),
+    "slowio": ("## 5.",),
+    "database": ("## 6.",),
+    "commands": ("## Server commands",),
+}
+CHARTED = ("startup", "render", "servers", "slowio")  # what chart.py draws
+
+
+def earlier_sections() -> dict[str, str]:
+    """RESULTS.md's `## ` sections as the file has them now, by heading line."""
+    if not RESULTS_MD.exists():
+        return {}
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in RESULTS_MD.read_text().splitlines():
+        if line.startswith("## "):
+            current = line
+            sections[current] = []
+        if current is not None:
+            sections[current].append(line)
+    return {heading: "\n".join(body).strip() for heading, body in sections.items()}
+
+
+def kept(part: str, earlier: dict[str, str]) -> list[str]:
+    """The earlier sections of `part`, verbatim."""
+    out = []
+    for heading, text in earlier.items():
+        if heading.startswith(HEADINGS[part]):
+            out += [text, ""]
+    return out
+
+
 def write(results: dict[str, Any]) -> None:
-    """RESULTS.md (with recommendations.md's reasons) and the chart."""
+    """RESULTS.md (with recommendations.md's reasons) and the chart. Parts not in the results
+    keep their sections from the RESULTS.md there is; the chart is drawn again only when the
+    results have a part it shows (else the one there is stays)."""
+    earlier = earlier_sections()
+    makers = {
+        "startup": section_startup,
+        "render": section_render,
+        "servers": section_servers,
+        "slowio": section_slowio,
+        "database": section_database,
+    }
     lines = section_meta(results)
+    carried = [part for part in makers if part not in results and kept(part, earlier)]
+    if carried:
+        lines += [
+            f"Not measured in this run, kept from the RESULTS.md before it: {', '.join(carried)} "
+            "(each section gives its own date; the versions above are this run's).",
+            "",
+        ]
     if NOTES.exists():
         lines += [NOTES.read_text().strip(), ""]
-    if "startup" in results:
-        lines += section_startup(results["startup"])
-    if "render" in results:
-        lines += section_render(results["render"])
-    if "servers" in results:
-        lines += section_servers(results["servers"])
-    if "slowio" in results:
-        lines += section_slowio(results["slowio"])
+    for part, make in makers.items():
+        lines += make(results[part]) if part in results else kept(part, earlier)
     if "servers" in results:
         lines += section_commands(results["servers"])
+    else:
+        lines += kept("commands", earlier)
     RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n")
     data = WORK / "results.json"
     data.write_text(json.dumps(results, indent=2))
-    run([str(envs.TOOLS / "bin" / "python"), str(BENCH / "chart.py"), str(data), str(CHART)])
+    if any(part in results for part in CHARTED):
+        run([str(envs.TOOLS / "bin" / "python"), str(BENCH / "chart.py"), str(data), str(CHART)])

@@ -3,6 +3,7 @@
 python bench/run.py            # the full run (about 20 minutes on 2 cores)
 python bench/run.py --parts servers,slowio   # just the servers (about 18 min)
 python bench/run.py --quick    # a short smoke run of every part
+python bench/run.py --parts database --rounds 3   # the database layer only
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import database
 import envs  # after the path is set, so `python bench/run.py` works from anywhere
 import render
 import report
@@ -27,7 +29,7 @@ import startup
 from common import WORK
 from load import Load
 
-PARTS = ("startup", "render", "servers", "slowio")
+PARTS = ("startup", "render", "servers", "slowio", "database")
 RESULTS = WORK / "results.json"
 
 
@@ -39,6 +41,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, help="seconds per wrk run (default 3, quick 1)")
     parser.add_argument("--frameworks", default="flask,fastapi", help="servers of these only")
     parser.add_argument("--skip-setup", action="store_true", help="reuse bench/.work's venvs")
+    parser.add_argument(
+        "--db-variants",
+        default=",".join(database.VARIANTS),
+        help="database part: these project variants only",
+    )
+    parser.add_argument(
+        "--db-templates",
+        default="",
+        help="database part: render from other checkouts' HEAD, e.g. flask=../wt-flask,"
+        "fastapi=../wt-fastapi (default: this repository's template)",
+    )
     return parser.parse_args(argv)
 
 
@@ -108,6 +121,18 @@ def main(argv: list[str] | None = None) -> None:
         seconds = args.seconds or (1 if args.quick else 3)
         rounds = 1 if args.quick else 5
         results["slowio"] = with_load(slowio.measure, projects["flask"], rounds, seconds)
+    if "database" in parts:
+        print("part 6: the database layer", flush=True)
+        variants = [v for v in args.db_variants.split(",") if v]
+        templates = dict(pair.split("=", 1) for pair in args.db_templates.split(",") if pair)
+        sources = database.describe(templates)  # the commits that setup() is about to copy
+        db_projects = database.setup(variants, templates, args.skip_setup)
+        rounds = args.rounds or (1 if args.quick else 5)
+        seconds = args.seconds or (1 if args.quick else 3)
+        earlier = results.get("database", {})
+        results["database"] = with_load(database.measure, db_projects, rounds, seconds)
+        results["database"]["templates"] = sources
+        database.keep_others(results["database"], earlier, variants)
     RESULTS.write_text(json.dumps(results, indent=2))
     report.write(results)
     print(
