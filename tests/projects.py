@@ -55,6 +55,8 @@ class Variant:
         if self.extra:  # a combination: the when-to-use answers that are yes
             yes = [key for key, value in self.extra if value is True]
             named = [str(value) for key, value in self.extra if key == "database"]
+            if len(self.extra) < 8:  # some answers given, the rest defaulted: name the noes too
+                yes += [f"no-{key}" for key, value in self.extra if value is False]
             return "-".join(["combo", self.framework, self.app_kind, *named, *yes])
         return f"{self.framework}-{self.app_kind}-py{self.python_version}{long}"
 
@@ -106,6 +108,12 @@ def by_framework(variants: list[Variant]) -> list[Any]:
     # One xdist group per framework: its tests share a worker, so its session fixtures (the
     # virtualenvs, the running server) are built once (with --dist loadgroup).
     return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.framework)) for v in variants]
+
+
+def by_variant(variants: list[Variant]) -> list[Any]:
+    # One xdist group per variant: its tests share the one worker that builds it, and the
+    # variants spread over the workers instead of queueing behind their framework's.
+    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.id)) for v in variants]
 
 
 FRAMEWORKS = [pytest.param(name, id=name, marks=pytest.mark.xdist_group(name)) for name in NAMES]

@@ -24,6 +24,7 @@ from projects import (
     Variant,
     answered,
     by_framework,
+    by_variant,
     start,
 )
 from support import (
@@ -123,7 +124,9 @@ def tool_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize("variant", by_framework([*MAIN.values(), *OTHER_PYTHONS, *DISTINCT]))
+@pytest.mark.parametrize(
+    "variant", [*by_framework(list(MAIN.values())), *by_variant([*OTHER_PYTHONS, *DISTINCT])]
+)
 def test_project_passes_its_own_checks(
     projects: Callable[[Variant], Project], variant: Variant, check: str
 ) -> None:
@@ -351,7 +354,7 @@ def test_flask_refuses_to_start_without_secret_key(projects: Callable[[Variant],
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("variant", by_framework(WEB))
+@pytest.mark.parametrize("variant", by_variant(WEB))
 def test_web_project_serves_pages_for_people(
     projects: Callable[[Variant], Project], variant: Variant, tmp_path: Path
 ) -> None:
