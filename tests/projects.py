@@ -1,4 +1,10 @@
-"""Generated projects as the end-to-end tests build them: answer sets, installs, servers."""
+"""Generated projects as the end-to-end tests build them: answer sets, builds, servers.
+
+A variant is an answer set a test asks for; a build is one distinct project code (the answers
+that change the code, the Python, how it is installed). Variants with the same code share one
+build, and every test of a build carries that build's xdist group, so each distinct code is
+rendered and installed once in the whole run, on one worker.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,20 @@ import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 
+from newapp.questions import QuestionSet
 from support import (
+    FACTORS,
+    REPO_ROOT,
     Server,
     clean_env,
+    code_signature,
     find_python,
     free_port,
     install,
@@ -36,18 +48,26 @@ CURRENT = _clamp(f"{sys.version_info.major}.{sys.version_info.minor}")
 NAMES = {"flask": "Flask", "fastapi": "FastAPI"}
 LONG_PACKAGE = "p" + "_abcdefghi" * 3 + "_abcdefgh"  # 40 characters, the most allowed
 LONG_PROJECT = "-".join(["a12345678"] * 6) + "-abcd"  # 64 characters, the most allowed
+# The answers that decide the code, in copier.yml's asking order (the defaults of later ones
+# may follow earlier ones, so they are worked out in that order).
+CODE_QUESTIONS = ("app_kind", *FACTORS, "framework", "database")
+
+
+@cache
+def _questions() -> QuestionSet:
+    return QuestionSet(REPO_ROOT)
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One rendered and installed project: its answers and how it is installed."""
+    """An answer set a test asks for, and how its project is installed."""
 
     framework: str
     app_kind: str = "api"
     python_version: str = CURRENT
     editable: bool = True  # False installs the built wheel, which checks what it packages
     long_names: bool = False  # the longest names and port allowed: no line may get too long
-    extra: tuple[tuple[str, Any], ...] = ()  # more answers (when-to-use ones)
+    extra: tuple[tuple[str, Any], ...] = ()  # more answers (when-to-use ones, database)
 
     @property
     def id(self) -> str:
@@ -60,23 +80,36 @@ class Variant:
             return "-".join(["combo", self.framework, self.app_kind, *named, *yes])
         return f"{self.framework}-{self.app_kind}-py{self.python_version}{long}"
 
+    def code_answers(self) -> dict[str, Any]:
+        """Every answer that decides the code: the given ones, the rest copier.yml's defaults."""
+        questions = _questions()
+        given = {"framework": self.framework, "app_kind": self.app_kind, **dict(self.extra)}
+        answers: dict[str, Any] = {}
+        for key in CODE_QUESTIONS:
+            answers[key] = given[key] if key in given else questions.default(key, answers)
+        return answers
+
+    @property
+    def build(self) -> str:
+        """The build this variant's code is: the same for every variant with the same code."""
+        signature = (code_signature(self.code_answers()), self.python_version, self.editable)
+        digest = hashlib.sha256(repr(signature).encode()).hexdigest()[:6]
+        return f"{self.framework}-{self.app_kind}-{digest}{'-long' if self.long_names else ''}"
+
     @property
     def package(self) -> str:
         if self.long_names:
             return LONG_PACKAGE
-        answers = hashlib.sha256(repr(self.extra).encode()).hexdigest()[:6]
-        return f"e2e_{self.framework}_{self.app_kind}_{answers}"
+        return "e2e_" + self.build.replace("-", "_")
 
     def answers(self) -> dict[str, Any]:
         answers: dict[str, Any] = {
-            "framework": self.framework,
-            "app_kind": self.app_kind,
+            **self.code_answers(),
             "python_version": self.python_version,
             "ci": True,
             "project_name": self.package.replace("_", "-"),
             "package_name": self.package,
         }
-        answers.update(self.extra)
         if self.long_names:
             answers.update(project_name=LONG_PROJECT, port=65535)
         return answers
@@ -84,7 +117,7 @@ class Variant:
 
 @dataclass(frozen=True)
 class Project:
-    """A rendered project with its own virtualenv."""
+    """A rendered project, installed in a virtualenv."""
 
     variant: Variant
     root: Path
@@ -104,33 +137,27 @@ class Project:
         return self.env(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2", **secret, **extra)
 
 
-def by_framework(variants: list[Variant]) -> list[Any]:
-    # One xdist group per framework: its tests share a worker, so its session fixtures (the
-    # virtualenvs, the running server) are built once (with --dist loadgroup).
-    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.framework)) for v in variants]
-
-
 def by_variant(variants: list[Variant]) -> list[Any]:
-    # One xdist group per variant: its tests share the one worker that builds it, and the
-    # variants spread over the workers instead of queueing behind their framework's.
-    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.id)) for v in variants]
-
-
-FRAMEWORKS = [pytest.param(name, id=name, marks=pytest.mark.xdist_group(name)) for name in NAMES]
+    """Parameters for tests of these variants, each in its build's xdist group: the tests of
+    one build run on the worker that built it (with --dist loadgroup), and the builds spread
+    over the workers."""
+    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.build)) for v in variants]
 
 
 def builder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Project]:
-    """Render and install a variant on first use; later calls get the same project (the
-    session fixture `projects` in conftest.py)."""
-    built: dict[Variant, Project | BaseException] = {}
+    """Render and install a build on first use; later calls for the same code get the same
+    project (the session fixture `projects` in conftest.py)."""
+    built: dict[str, Project | BaseException] = {}
+    venvs = Venvs(tmp_path_factory)
 
     def build(variant: Variant) -> Project:
-        if variant not in built:
+        if variant.build not in built:
             try:
-                built[variant] = _build(variant, tmp_path_factory.mktemp(variant.id))
+                where = tmp_path_factory.mktemp(variant.build)
+                built[variant.build] = _build(variant, where, venvs)
             except Exception as error:  # remembered, so a broken install fails once, quickly
-                built[variant] = error
-        result = built[variant]
+                built[variant.build] = error
+        result = built[variant.build]
         if isinstance(result, BaseException):
             raise result
         return result
@@ -138,16 +165,40 @@ def builder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Pro
     return build
 
 
-def _build(variant: Variant, where: Path) -> Project:
+class Venvs:
+    """One fresh virtualenv per Python and dependency set, on this worker: the first project
+    with those dependencies installs them, later ones install only themselves (--no-deps)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._factory = tmp_path_factory
+        self._made: dict[tuple[str, tuple[str, ...]], Path] = {}
+
+    def install(self, python: str | Path, project: Path, editable: bool) -> Path:
+        key = (str(python), dependencies(project))
+        if key in self._made:
+            install(self._made[key], project, editable=editable, deps=False)
+            return self._made[key]
+        venv_python = make_venv(self._factory.mktemp("venv") / ".venv", python)
+        install(venv_python, project, editable=editable)
+        self._made[key] = venv_python
+        return venv_python
+
+
+def dependencies(project: Path) -> tuple[str, ...]:
+    """What installing the project with its dev extra brings in: its requirement strings."""
+    declared = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    dev = declared.get("optional-dependencies", {}).get("dev", [])
+    return tuple(sorted([*declared.get("dependencies", []), *dev]))
+
+
+def _build(variant: Variant, where: Path, venvs: Venvs) -> Project:
     python: str | Path | None = sys.executable
     if variant.python_version != CURRENT:
         python = find_python(variant.python_version)
     if python is None:
         pytest.skip(f"no Python {variant.python_version} here (looked in pyenv and PATH)")
     root = render(where / "project", variant.answers())
-    venv_python = make_venv(root / ".venv", python)
-    install(venv_python, root, editable=variant.editable)
-    return Project(variant, root, venv_python)
+    return Project(variant, root, venvs.install(python, root, variant.editable))
 
 
 def start(project: Project, log_dir: Path, **env: str) -> Server:
@@ -178,6 +229,10 @@ FASTAPI_WEB_IO = answered("fastapi", "web", high_concurrency=True, database="sql
 FASTAPI_WEB_PLAIN = answered("fastapi", "web", auto_docs=False, database="none")
 # Flask validating from type hints without docs pages: OpenAPI on with FLASK_DOCS_ENABLED=true.
 FLASK_WEB_TYPED = answered("flask", "web", auto_docs=False, database="sqlite")
+# A framework name as a test parameter, in its main project's build group (its server's too).
+FRAMEWORKS = [
+    pytest.param(name, id=name, marks=pytest.mark.xdist_group(MAIN[name].build)) for name in NAMES
+]
 POSTGRES = {
     "flask": answered("flask", database="postgresql"),
     "fastapi-async": answered("fastapi", database="postgresql"),

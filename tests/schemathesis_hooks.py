@@ -3,15 +3,18 @@ their OpenAPI documents (loaded by `SCHEMATHESIS_HOOKS=schemathesis_hooks`)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import schemathesis
 
-# What every response of a generated project carries, errors included (its README says so).
+# What every response of a generated project carries, errors included (its README says so);
+# the Referrer-Policy depends on the app kind, which the test passes in NEWAPP_APP_KIND.
+REFERRER_POLICY = {"api": "no-referrer", "web": "strict-origin-when-cross-origin"}
 SECURITY_HEADERS = {
     "x-content-type-options": {"nosniff"},
     "x-frame-options": {"DENY"},
-    "referrer-policy": {"no-referrer", "strict-origin-when-cross-origin"},
+    "referrer-policy": {REFERRER_POLICY[os.environ.get("NEWAPP_APP_KIND", "api")]},
 }
 
 

@@ -202,13 +202,18 @@ def make_venv(path: Path, python: str | Path | None = None) -> Path:
 
 
 def install(
-    venv_python: Path, project: Path, extras: Iterable[str] = ("dev",), editable: bool = True
+    venv_python: Path,
+    project: Path,
+    extras: Iterable[str] = ("dev",),
+    editable: bool = True,
+    deps: bool = True,
 ) -> None:
     """Install `project` with `extras` into the virtualenv of `venv_python`, with uv (which
-    reuses its download cache across virtualenvs)."""
+    reuses its download cache across virtualenvs); `deps=False` when they are there already."""
     extras = list(extras)
     target = f"{project}[{','.join(extras)}]" if extras else str(project)
     argv: list[str | Path] = [uv_executable(), "pip", "install", "--quiet", "--python", venv_python]
+    argv += [] if deps else ["--no-deps"]
     argv += ["--editable", target] if editable else [target]
     run_ok(argv, env=clean_env(), timeout=600)
 

@@ -19,7 +19,11 @@ from newapp.cli import app
         (["--high-concurrency"], "httpx.AsyncClient", "gunicorn"),
         (["--high-concurrency", "--framework", "flask"], "32 per worker", "uvicorn"),
         (["--framework", "flask", "--auto-docs"], "/openapi/swagger", "FastAPIOffline"),
-        (["--framework", "flask", "--no-auto-docs", "--no-type-validation"], "app:", "pydantic"),
+        (
+            ["--framework", "flask", "--no-auto-docs", "--no-type-validation"],
+            "a Flask app: GET /hello, POST /hello",
+            "pydantic",
+        ),
     ],
     ids=["web-pages", "no-docs", "fastapi-io", "flask-io", "flask-docs", "flask-plain"],
 )

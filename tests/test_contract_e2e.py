@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from projects import (
     Variant,
     start,
 )
-from support import Server, clean_env, free_port, run, run_ok, running_server, stop
+from support import Server, clean_env, free_port, request, run, run_ok, running_server, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -40,7 +41,7 @@ SEED = os.environ.get("NEWAPP_FUZZ_SEED", "20261203")  # "random": a new seed ev
 
 
 def fuzzed(name: str, variant: Variant, document: str, **env: str) -> Any:
-    group = pytest.mark.xdist_group(variant.framework)  # shares the framework's installs
+    group = pytest.mark.xdist_group(variant.build)  # on the worker that builds its project
     return pytest.param(variant, document, env, id=name, marks=group)
 
 
@@ -105,15 +106,25 @@ def test_schemathesis_finds_no_failure(
     with upstream(project, tmp_path) as calls:
         database = prepared(project, tmp_path)
         server = start(project, tmp_path / "server", **database, **calls, **env)
-        result, exit_code = fuzz(server, document, tmp_path)
+        operations = count_operations(request(server, "GET", document).json())
+        result, exit_code = fuzz(server, document, variant.app_kind, tmp_path)
     summary = result.stdout[-6000:] + result.stderr[-2000:]
     assert result.returncode == 0, summary
     assert "No issues found" in result.stdout or " passed" in result.stdout, summary
+    # Every operation the document publishes was selected and tested: none slipped through.
+    assert re.search(rf"Selected: {operations}/{operations}\b", result.stdout), summary
+    assert re.search(rf"Tested: {operations}\b", result.stdout), summary
     assert exit_code == 0
     assert "Traceback" not in server.stderr(), server.stderr()[-3000:]
 
 
-def fuzz(server: Server, document: str, tmp_path: Path) -> tuple[Any, int]:
+def count_operations(document: dict[str, Any]) -> int:
+    """The operations an OpenAPI document publishes: each method of each path."""
+    methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+    return sum(len(methods & set(item)) for item in document["paths"].values())
+
+
+def fuzz(server: Server, document: str, app_kind: str, tmp_path: Path) -> tuple[Any, int]:
     """schemathesis against the running server, then the server stopped: (result, exit)."""
     try:
         result = run(
@@ -140,6 +151,7 @@ def fuzz(server: Server, document: str, tmp_path: Path) -> tuple[Any, int]:
             env=clean_env(
                 {
                     "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+                    "NEWAPP_APP_KIND": app_kind,
                     "PYTHONPATH": str(TESTS),
                     "NO_COLOR": "1",
                 }

@@ -30,7 +30,7 @@ LITERAL = "O'Brien \"quoted\" '; DROP TABLE items; -- <b>&amp;</b> \U0001f600 ש
 
 def grouped(name: str, project_variant: Variant) -> Any:
     return pytest.param(
-        project_variant, id=name, marks=pytest.mark.xdist_group(project_variant.framework)
+        project_variant, id=name, marks=pytest.mark.xdist_group(project_variant.build)
     )
 
 
