@@ -96,10 +96,9 @@ VARIANTS = {
     # Default: 8 = gunicorn threads per worker, no overflow. More than 8 changes nothing: a
     # worker's 8 threads never hold more than 8 connections (16 opened 16 in all, as 8 did).
     "flask": Variant("flask", (), (2, 4), "Flask (sync, gunicorn)"),
-    # Default: 10 + 10 overflow per worker. 32: the 64 connections' share of one of 2 workers,
-    # every concurrent request with a kept connection, no overflow opened and closed; 20: 20 +
-    # 10 overflow, about that share.
-    "fastapi": Variant("fastapi", (), (5, 20, 32), "FastAPI async (uvicorn)"),
+    # Default: 20 kept per worker, no overflow (was 10 + 10, which churned). 32: the 64
+    # connections' share of one of 2 workers, every concurrent request with a connection.
+    "fastapi": Variant("fastapi", (), (10, 32), "FastAPI async (uvicorn)"),
     # Default: 20 + 20 overflow = anyio's 40 threads per worker. 40: all threads, no overflow.
     "fastapi-sync": Variant("fastapi", ("--no-async-ok",), (10, 40), "FastAPI sync (uvicorn)"),
 }
