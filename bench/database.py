@@ -7,11 +7,16 @@ its servers are up at once, each on its own copy of the seeded database (so that
 never slow another's reads), and each round gives every one of them a wrk run on a random-id
 GET and one on a JSON POST, in an order that rotates each round; medians over rounds.
 
+Each server also answers GET /hello in every round: GET and POST are reported as ratios to
+that, the same server's framework-only speed, measured side by side.
+
 Contenders: the generated server (`python -m <pkg>`, its defaults) and the naive one (Flask:
 `flask --app <pkg>.app run`, the dev server; FastAPI: `uvicorn <pkg>.app:app`, one worker);
 with PostgreSQL also the generated server with other DB_POOL_SIZE values. For each: the pool
 timeouts SQLAlchemy logged ("QueuePool limit of size ... timed out"), other errors in the log,
-the responses that were not 2xx, and (PostgreSQL) the connections it held mid-run.
+the responses that were not 2xx, the connections it opened during each run (PostgreSQL:
+pg_stat_database.sessions; SQLite: sqlite3.connect calls, counted by
+apps/connects/sitecustomize.py) and (PostgreSQL) the connections it held mid-run.
 """
 
 from __future__ import annotations
@@ -33,12 +38,14 @@ from typing import Any
 
 import envs
 import pg
-from common import BENCH, HOST, WORK, Group, median, run
+from common import APPS, BENCH, HOST, WORK, Group, median, run
 from contenders import Contender, shown
 from load import Load, port_is_free, start_wrk, wait_ready, wrk_json
 from servers import base_env
 
 LUA = BENCH / "items.lua"
+# On a server's PYTHONPATH with CONNECT_LOG set: counts its sqlite3.connect calls in that file.
+CONNECT_COUNTER = APPS / "connects"
 SEED = 1000  # items in every database before the first request
 BASE_PORT = 18500
 DRAIN_SECONDS = 0.5  # let the requests still queued in a server finish before the next run
@@ -89,10 +96,9 @@ VARIANTS = {
     # Default: 8 = gunicorn threads per worker, no overflow. More than 8 changes nothing: a
     # worker's 8 threads never hold more than 8 connections (16 opened 16 in all, as 8 did).
     "flask": Variant("flask", (), (2, 4), "Flask (sync, gunicorn)"),
-    # Default: 10 + 10 overflow per worker. 32: the 64 connections' share of one of 2 workers,
-    # every concurrent request with a kept connection, no overflow opened and closed; 20: 20 +
-    # 10 overflow, about that share.
-    "fastapi": Variant("fastapi", (), (5, 20, 32), "FastAPI async (uvicorn)"),
+    # Default: 20 kept per worker, no overflow (was 10 + 10, which churned). 32: the 64
+    # connections' share of one of 2 workers, every concurrent request with a connection.
+    "fastapi": Variant("fastapi", (), (10, 32), "FastAPI async (uvicorn)"),
     # Default: 20 + 20 overflow = anyio's 40 threads per worker. 40: all threads, no overflow.
     "fastapi-sync": Variant("fastapi", ("--no-async-ok",), (10, 40), "FastAPI sync (uvicorn)"),
 }
@@ -100,7 +106,7 @@ VARIANTS = {
 
 @dataclass(frozen=True)
 class DbLoad(Load):
-    """A wrk run of items.lua: `mode` get (ids low..high) or post."""
+    """A wrk run of items.lua: `mode` get (ids low..high), post, or hello (GET /hello)."""
 
     mode: str = "get"
     low: int = 1
@@ -313,6 +319,13 @@ class Server:
     group: Group
     port: int
     database: str  # PostgreSQL: the database name, for its connection count; SQLite: ""
+    connect_log: Path | None = None  # SQLite: one byte per sqlite3.connect of the server
+
+
+def sqlite_connects(server: Server) -> int:
+    """How many SQLite connections the server has opened so far (its connect log's size)."""
+    log = server.connect_log
+    return log.stat().st_size if log is not None and log.exists() else 0
 
 
 def one_run(
@@ -323,6 +336,7 @@ def one_run(
     length = seconds or load.seconds
     measured = cluster is not None and bool(server.database)
     before = cluster.sessions(server.database) if cluster is not None and measured else 0
+    connects = sqlite_connects(server)
     proc = start_wrk(load, server.port, length)
     connections = opened = float("nan")
     if cluster is not None and measured:
@@ -332,6 +346,8 @@ def one_run(
     time.sleep(DRAIN_SECONDS)
     if cluster is not None and measured:
         opened = float(cluster.sessions(server.database) - before)
+    elif server.connect_log is not None:
+        opened = float(sqlite_connects(server) - connects)
     sockets = sum(raw[k] for k in ("connect", "read", "write", "timeout"))
     return {
         "rps": raw["requests"] / (raw["duration_us"] / 1e6),
@@ -398,10 +414,16 @@ def measure_group(
             if not port_is_free(port):
                 raise RuntimeError(f"port {port} is taken; stop what listens there")
             env = db_env(project, port, url) | contender.env
+            connect_log = None
+            if cluster is None:
+                connect_log = folder / f"connects-{index}"
+                connect_log.unlink(missing_ok=True)
+                path = f"{CONNECT_COUNTER}{os.pathsep}{env.get('PYTHONPATH', '')}"
+                env |= {"CONNECT_LOG": str(connect_log), "PYTHONPATH": path}
             log = WORK / "logs" / f"db-{key}-{index}.log"
             group = Group.start(contender.name, contender.command(port), env, log, cwd=folder)
             name = url.rsplit("/", 1)[1] if cluster is not None else ""
-            servers.append(Server(contender, group, port, name))
+            servers.append(Server(contender, group, port, name, connect_log))
         for server in servers:  # all started at once: start-up is slow on a busy machine
             wait_ready(server.group, server.port, timeout=120, path="/readyz")
             check_contract(server.port, low)
@@ -432,8 +454,9 @@ def measure_group(
         row |= {"log": log_counts(server.group.log)} | shutdown[c.name]
         rows.append(row)
     by_role = {r["role"]: r for r in rows if r["role"] != "pool"}
-    ratio = {
-        name: by_role["generated"][name]["rps"] / by_role["naive"][name]["rps"] for name in loads
+    ratio = {name: of(by_role["generated"][name], by_role["naive"][name]) for name in loads}
+    to_hello = {
+        row["name"]: {name: of(row[name], row["hello"]) for name in ("get", "post")} for row in rows
     }
     return {
         "variant": variant,
@@ -445,8 +468,14 @@ def measure_group(
         "default_pool": pool,
         "rows": rows,
         "ratio_to_naive": ratio,
+        "ratio_to_hello": to_hello,
         "versions": {k: v for k, v in envs.versions(project.python).items() if k in SHOWN},
     }
+
+
+def of(part: dict[str, float], whole: dict[str, float]) -> float:
+    """part's requests/s as a ratio of whole's (nan when whole served nothing)."""
+    return part["rps"] / whole["rps"] if whole["rps"] else float("nan")
 
 
 def choose_pool(group: dict[str, Any]) -> dict[str, Any]:
@@ -487,6 +516,7 @@ def measure(
     """Every group in turn (SQLite first, then PostgreSQL on a throwaway cluster)."""
     common = Load(connections=64, seconds=seconds, path="/items")
     loads = {
+        "hello": DbLoad(**vars(common), mode="hello"),
         "get": DbLoad(**vars(common), mode="get"),
         "post": DbLoad(**vars(common), mode="post"),
     }

@@ -1,5 +1,6 @@
 -- wrk script for the database part: `wrk ... URL -- get LOW HIGH` reads GET /items/{id} with
--- a random id in LOW..HIGH (the seeded items); `-- post` writes POST /items with a JSON body.
+-- a random id in LOW..HIGH (the seeded items); `-- post` writes POST /items with a JSON body;
+-- `-- hello` asks the same server for GET /hello, the yardstick the other two are divided by.
 -- After the run it prints one JSON line, report.lua's numbers plus the responses that were not
 -- 2xx (wrk itself only counts statuses above 399) and the 5xx among them.
 
@@ -22,11 +23,14 @@ function init(args)
     local body = '{"name": "bench item", "description": "written by bench/items.lua"}'
     post = wrk.format("POST", "/items", nil, body)
   end
+  hello = wrk.format("GET", "/hello")
 end
 
 function request()
   if mode == "post" then
     return post
+  elseif mode == "hello" then
+    return hello
   end
   return wrk.format("GET", "/items/" .. math.random(low, high))
 end
