@@ -19,6 +19,7 @@ from support import (
     install,
     make_venv,
     render,
+    run_ok,
     start_server,
 )
 
@@ -159,6 +160,17 @@ def start(project: Project, log_dir: Path, **env: str) -> Server:
         port,
         log_dir,
         cwd=project.root,
+    )
+
+
+def migrate(project: Project, url: str) -> None:
+    """`python -m <package> migrate` on the database at `url`, the project's one documented
+    command."""
+    run_ok(
+        [project.python, "-m", project.package, "migrate"],
+        cwd=project.root,
+        env=project.env(DATABASE_URL=url),
+        timeout=120,
     )
 
 
