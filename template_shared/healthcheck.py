@@ -1,21 +1,32 @@
 """Container health check: exit 0 if the running server answers GET /healthz with 200."""
 
+import ipaddress
 import os
 import sys
 import urllib.request
 
-# A wildcard bind address says where the server listens, not where to reach it.
-_LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
-
 
 def url() -> str:
     """The /healthz URL of the server started with the same HOST and PORT variables."""
-    host = os.environ.get("HOST", "127.0.0.1").strip()
-    host = _LOOPBACK.get(host, host)
+    host = _reachable(os.environ.get("HOST", "127.0.0.1").strip())
     if ":" in host:  # an IPv6 address needs brackets in a URL
         host = f"[{host}]"
     port = os.environ.get("PORT", "{{ port }}").strip()
     return f"http://{host}:{port}/healthz"
+
+
+def _reachable(host: str) -> str:
+    # A wildcard bind address (none, 0.0.0.0 or ::) says where the server listens, not where
+    # to reach it: loopback, of the same family, reaches it.
+    if not host:
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # a host name
+    if not address.is_unspecified:
+        return host
+    return "::1" if address.version == 6 else "127.0.0.1"
 
 
 def main() -> int:

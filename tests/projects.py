@@ -31,6 +31,7 @@ from support import (
     install,
     make_venv,
     render,
+    run_ok,
     start_server,
 )
 
@@ -137,11 +138,16 @@ class Project:
         return self.env(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2", **secret, **extra)
 
 
+def grouped(name: str, variant: Variant) -> Any:
+    """A variant as a test parameter named `name`, in its build's xdist group: the tests of one
+    build run on the worker that built it (with --dist loadgroup), and the builds spread over
+    the workers."""
+    return pytest.param(variant, id=name, marks=pytest.mark.xdist_group(variant.build))
+
+
 def by_variant(variants: list[Variant]) -> list[Any]:
-    """Parameters for tests of these variants, each in its build's xdist group: the tests of
-    one build run on the worker that built it (with --dist loadgroup), and the builds spread
-    over the workers."""
-    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.build)) for v in variants]
+    """Parameters for tests of these variants, named by their ids, each in its build's group."""
+    return [grouped(v.id, v) for v in variants]
 
 
 def builder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Project]:
@@ -210,6 +216,17 @@ def start(project: Project, log_dir: Path, **env: str) -> Server:
         port,
         log_dir,
         cwd=project.root,
+    )
+
+
+def migrate(project: Project, url: str) -> None:
+    """`python -m <package> migrate` on the database at `url`, the project's one documented
+    command."""
+    run_ok(
+        [project.python, "-m", project.package, "migrate"],
+        cwd=project.root,
+        env=project.env(DATABASE_URL=url),
+        timeout=120,
     )
 
 

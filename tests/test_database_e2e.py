@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from postgres import Cluster, wait_until
-from projects import FASTAPI_SYNC, MAIN, POSTGRES, Project, Variant, start
+from projects import FASTAPI_SYNC, MAIN, POSTGRES, Project, Variant, grouped, migrate, start
 from support import Response, Server, request, run, run_ok, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -26,12 +26,6 @@ CLIENTS = 32  # connections at once: more than one worker's threads, so requests
 JSON = {"Content-Type": "application/json"}
 # Text a store must keep byte for byte: quotes, SQL, markup, emoji, right-to-left, combining.
 LITERAL = "O'Brien \"quoted\" '; DROP TABLE items; -- <b>&amp;</b> \U0001f600 שלום e\u0301"
-
-
-def grouped(name: str, project_variant: Variant) -> Any:
-    return pytest.param(
-        project_variant, id=name, marks=pytest.mark.xdist_group(project_variant.build)
-    )
 
 
 SQLITE = [
@@ -44,16 +38,6 @@ POSTGRES_VARIANTS = [grouped(f"{name}-postgresql", v) for name, v in POSTGRES.it
 
 def post_json(server: Server, path: str, body: Any, method: str = "POST") -> Response:
     return request(server, method, path, json.dumps(body).encode(), JSON, timeout=30)
-
-
-def migrate(project: Project, url: str) -> None:
-    """`python -m <package> migrate`, the project's one documented command."""
-    run_ok(
-        [project.python, "-m", project.package, "migrate"],
-        cwd=project.root,
-        env=project.env(DATABASE_URL=url),
-        timeout=120,
-    )
 
 
 def serve(project: Project, log_dir: Path, url: str) -> Server:

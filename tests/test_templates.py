@@ -38,6 +38,8 @@ COMMON = [
     "tests/test_main.py",
 ]
 ONLY_FLASK = ["src/{pkg}/gunicorn_conf.py", "src/{pkg}/errors.py"]
+# Flask with pydantic models (auto_docs or type_validation): its OpenAPI document's shaping.
+ONLY_FLASK_OPENAPI = ["src/{pkg}/apidoc.py"]
 ONLY_FASTAPI = ["src/{pkg}/settings.py", "src/{pkg}/middleware.py", "src/{pkg}/errors.py"]
 # What a database (sqlite, the default, or postgresql) adds: the same shape in both frameworks.
 DATABASE_FILES = [
@@ -229,6 +231,8 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
         *(case.files(ONLY_WEB) if case.app_kind == "web" else set()),
         *(case.files(ONLY_CI) if case.ci else set()),
     }
+    if flask and (case.answers.get("auto_docs", True) or case.answers.get("type_validation", True)):
+        wanted |= case.files(ONLY_FLASK_OPENAPI)
     if case.database != "none":
         wanted |= case.files(ONLY_DATABASE[case.framework])
         wanted |= case.files(ONLY_WEB_DATABASE) if case.app_kind == "web" else set()
