@@ -276,7 +276,7 @@ def test_pyproject(rendered: tuple[Case, Path]) -> None:
     assert meta["project"]["description"] == recorded["description"]
     assert meta["project"]["requires-python"] == f">={case.python_version}"
     dependencies = " ".join(meta["project"]["dependencies"])
-    server = "gunicorn" if case.framework == "flask" else "uvicorn[standard]"
+    server = "gunicorn" if case.framework == "flask" else "granian[uvloop]"
     assert case.framework in dependencies and server in dependencies
     assert all(">=" in requirement for requirement in meta["project"]["dependencies"])
     assert {"pytest", "ruff", "mypy"} <= {

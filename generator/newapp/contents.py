@@ -167,13 +167,15 @@ def _engine_proof(answers: Mapping[str, Any], flask: bool) -> str:
 
 def _production(answers: Mapping[str, Any], flask: bool) -> list[Item]:
     server = (
-        "gunicorn (threaded workers)" if flask else "uvicorn (worker processes, uvloop, httptools)"
+        "gunicorn (threaded workers)"
+        if flask
+        else "granian (worker processes, uvloop; request heads bounded in time and size)"
     )
     items = [
         Item(
             f"`python -m <package>` starts {server}, which stops gracefully on SIGTERM",
             "src/{package}/__main__.py",
-            "gunicorn" if flask else "uvicorn",
+            "gunicorn" if flask else "granian",
         ),
         Item(
             "settings from environment variables; "
