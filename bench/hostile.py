@@ -2,7 +2,8 @@
 
     python bench/hostile.py --name NAME [--cwd DIR] [--env K=V ...] [--slow 150] -- CMD ...
 
-Starts CMD (HOST and PORT set, `{port}` in CMD replaced by the port, its own session), then measures, on 127.0.0.1 only:
+Starts CMD (HOST and PORT set, `{port}` in CMD replaced by the port, its own session), then
+measures, on 127.0.0.1 only:
 
 1. slow clients: `--slow` connections that send a request head one byte a second and as many
    that send a complete head and then a JSON body one byte a second, all at once; meanwhile a
@@ -33,8 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import HOST, WORK, Group  # noqa: E402
-from load import memory_mib  # noqa: E402
+from common import HOST, WORK, Group
+from load import memory_mib
 
 KIB = 1024
 BODY = b'{"name": "' + b"a" * 80 + b'"}'
