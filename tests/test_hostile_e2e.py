@@ -11,11 +11,13 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from projects import FRAMEWORKS, MAIN, Project, Variant, start
-from support import Server, read_response, request, stop
+from projects import FASTAPI_WEB_IO, FLASK_WEB_TYPED, FRAMEWORKS, MAIN, Project, Variant, start
+from support import Server, clean_env, read_response, request, run, stop
+from test_generated_e2e import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -207,3 +209,44 @@ def test_head_is_answered_wherever_get_is(
     assert got.status == want.status == 200
     assert got.body == b""
     assert got.content_type == want.content_type
+
+
+# --- The Content-Security-Policy, in a real browser --------------------------------------------
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (Debian package: chromium)")
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.id))
+        for v in (FLASK_WEB_TYPED, FASTAPI_WEB_IO)
+    ],
+)
+def test_web_pages_load_under_their_csp_with_no_violation(
+    projects: Callable[[Variant], Project], variant: Variant, tmp_path: Path
+) -> None:
+    """Chromium loads the home page (and its stylesheet) under the page's own policy, and its
+    console reports no Content Security Policy violation (it reports every one it blocks)."""
+    project = projects(variant)
+    server = start(project, tmp_path / "server")
+    try:
+        page = request(server, "GET", "/", headers={"Accept": "text/html"})
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        result = run(
+            [
+                CHROMIUM or "chromium",
+                *CHROMIUM_FLAGS,
+                "--enable-logging=stderr",
+                "--v=0",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                server.url + "/",
+            ],
+            env=clean_env({"HOME": str(tmp_path)}),
+            timeout=90,
+        )
+    finally:
+        stop(server)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"<h1>{project.package.replace('_', '-')}</h1>" in result.stdout, result.stdout[-2000:]
+    violations = [line for line in result.stderr.splitlines() if "Content Security Policy" in line]
+    assert violations == []
