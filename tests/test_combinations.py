@@ -82,10 +82,10 @@ def marks(answers: dict[str, Any]) -> list[Mark]:
             ("README.md", "The docs pages are off, as asked", typed and not docs),
             ("README.md", "You did not ask for validation from type hints", docs and not typed),
             ("README.md", "You will validate input yourself", not openapi),
-            # high_concurrency: more gunicorn threads, and the README says why.
-            # (The thread count itself is newapp.contents' promise, checked above.)
-            ("README.md", "gunicorn runs more threads per worker than usual", io),
-            ("README.md", "`src/p/gunicorn_conf.py` gives the numbers", io),
+            # high_concurrency: more database connections, and the README says why.
+            # (The count itself is newapp.contents' promise, checked above.)
+            ("README.md", "each worker keeps 32 database connections instead of 8", io),
+            ("README.md", "`src/p/server_conf.py` gives the numbers", io),
             # async_ok and needs_extensions: where to go next.
             ("README.md", "no async/await to learn", not easy_async),
             ("README.md", "install `flask[async]`", easy_async),

@@ -44,7 +44,7 @@ def test_recommend_ends_with_what_the_project_will_contain(
     [
         (["--no-async-ok", "--database", "postgresql"], "psycopg 3", "new to async"),
         (["--database", "sqlite"], "aiosqlite", "I/O under them is async too"),
-        (["--framework", "flask"], "Flask-SQLAlchemy", "one connection per gunicorn thread"),
+        (["--framework", "flask"], "Flask-SQLAlchemy", "32 for high concurrency"),
     ],
     ids=["fastapi-sync-postgresql", "fastapi-async-sqlite-default", "flask-extensions"],
 )

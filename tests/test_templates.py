@@ -37,7 +37,7 @@ COMMON = [
     "tests/test_app.py",
     "tests/test_main.py",
 ]
-ONLY_FLASK = ["src/{pkg}/gunicorn_conf.py", "src/{pkg}/errors.py"]
+ONLY_FLASK = ["src/{pkg}/server_conf.py", "src/{pkg}/errors.py"]
 # Flask with pydantic models (auto_docs or type_validation): its OpenAPI document's shaping.
 ONLY_FLASK_OPENAPI = ["src/{pkg}/apidoc.py"]
 ONLY_FASTAPI = ["src/{pkg}/settings.py", "src/{pkg}/middleware.py", "src/{pkg}/errors.py"]
@@ -280,7 +280,7 @@ def test_pyproject(rendered: tuple[Case, Path]) -> None:
     assert meta["project"]["description"] == recorded["description"]
     assert meta["project"]["requires-python"] == f">={case.python_version}"
     dependencies = " ".join(meta["project"]["dependencies"])
-    server = "gunicorn" if case.framework == "flask" else "uvicorn[standard]"
+    server = "granian" if case.framework == "flask" else "granian[uvloop]"
     assert case.framework in dependencies and server in dependencies
     assert all(">=" in requirement for requirement in meta["project"]["dependencies"])
     assert {"pytest", "ruff", "mypy"} <= {

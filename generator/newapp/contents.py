@@ -103,8 +103,8 @@ def _extras(answers: Mapping[str, Any], flask: bool) -> list[Item]:
         if flask:
             items.append(
                 Item(
-                    "gunicorn threads sized for many slow I/O calls at once (32 per worker)",
-                    "src/{package}/gunicorn_conf.py",
+                    "database connections sized for many slow I/O calls at once (32 per worker)",
+                    "src/{package}/server_conf.py",
                     "threads = 32",
                 )
             )
@@ -167,13 +167,15 @@ def _engine_proof(answers: Mapping[str, Any], flask: bool) -> str:
 
 def _production(answers: Mapping[str, Any], flask: bool) -> list[Item]:
     server = (
-        "gunicorn (threaded workers)" if flask else "uvicorn (worker processes, uvloop, httptools)"
+        "granian (threaded workers; request heads bounded in time and size)"
+        if flask
+        else "granian (worker processes, uvloop; request heads bounded in time and size)"
     )
     items = [
         Item(
             f"`python -m <package>` starts {server}, which stops gracefully on SIGTERM",
             "src/{package}/__main__.py",
-            "gunicorn" if flask else "uvicorn",
+            "server_conf.server()" if flask else "granian",
         ),
         Item(
             "settings from environment variables; "

@@ -12,8 +12,8 @@ _STACKS: dict[tuple[str, bool], tuple[str, str, str]] = {
         "Flask-SQLAlchemy and Flask-Migrate (SQLAlchemy 2 and Alembic underneath)",
         "plain functions, a session per request",
         "Flask's mature extensions are the easy road to a database: one session per request, "
-        "cleaned up for you, and migrations behind `flask db`; the pool holds one connection "
-        "per gunicorn thread, so no request waits for another's",
+        "cleaned up for you, and migrations behind `flask db`; the pool keeps up to 8 "
+        "connections per worker process (32 for high concurrency), and other requests wait for one",
     ),
     ("fastapi", True): (
         "SQLAlchemy 2's async engine and Alembic",
