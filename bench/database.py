@@ -69,10 +69,10 @@ SHOWN = [
     "aiosqlite",
 ]
 # Prints the pool size a project uses when DB_POOL_SIZE is unset: FastAPI's db.POOL_SIZE, or
-# for Flask its gunicorn threads per worker (one connection per thread).
+# for Flask its server's threads per worker (server_conf.threads: one connection per thread).
 DEFAULT_POOL = """
 import importlib, sys
-for module, name in ((".db", "POOL_SIZE"), (".gunicorn_conf", "threads")):
+for module, name in ((".db", "POOL_SIZE"), (".server_conf", "threads")):
     try:
         print(getattr(importlib.import_module(sys.argv[1] + module), name))
         break
@@ -93,14 +93,14 @@ class Variant:
 
 
 VARIANTS = {
-    # Default: 8 = gunicorn threads per worker, no overflow. More than 8 changes nothing: a
+    # Default: 8 = the server's threads per worker, no overflow. More than 8 changes nothing: a
     # worker's 8 threads never hold more than 8 connections (16 opened 16 in all, as 8 did).
-    "flask": Variant("flask", (), (2, 4), "Flask (sync, gunicorn)"),
+    "flask": Variant("flask", (), (2, 4), "Flask (sync, granian)"),
     # Default: 20 kept per worker, no overflow (was 10 + 10, which churned). 32: the 64
     # connections' share of one of 2 workers, every concurrent request with a connection.
-    "fastapi": Variant("fastapi", (), (10, 32), "FastAPI async (uvicorn)"),
+    "fastapi": Variant("fastapi", (), (10, 32), "FastAPI async (granian)"),
     # Default: 20 + 20 overflow = anyio's 40 threads per worker. 40: all threads, no overflow.
-    "fastapi-sync": Variant("fastapi", ("--no-async-ok",), (10, 40), "FastAPI sync (uvicorn)"),
+    "fastapi-sync": Variant("fastapi", ("--no-async-ok",), (10, 40), "FastAPI sync (granian)"),
 }
 
 

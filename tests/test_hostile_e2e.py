@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from projects import FASTAPI_WEB_IO, FLASK_WEB_TYPED, FRAMEWORKS, MAIN, Project, Variant, start
+from projects import (
+    FASTAPI_WEB_IO,
+    FLASK_WEB_TYPED,
+    FRAMEWORKS,
+    MAIN,
+    Project,
+    Variant,
+    by_variant,
+    start,
+)
 from support import Server, clean_env, read_response, request, run, stop
 from test_generated_e2e import CHROMIUM, CHROMIUM_FLAGS
 
@@ -215,13 +224,7 @@ def test_head_is_answered_wherever_get_is(
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (Debian package: chromium)")
-@pytest.mark.parametrize(
-    "variant",
-    [
-        pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.id))
-        for v in (FLASK_WEB_TYPED, FASTAPI_WEB_IO)
-    ],
-)
+@pytest.mark.parametrize("variant", by_variant([FLASK_WEB_TYPED, FASTAPI_WEB_IO]))
 def test_web_pages_load_under_their_csp_with_no_violation(
     projects: Callable[[Variant], Project], variant: Variant, tmp_path: Path
 ) -> None:
