@@ -348,3 +348,20 @@ def _name(requirement: str) -> str:
     for separator in "<>=[; ":
         requirement = requirement.split(separator)[0]
     return requirement
+
+
+@pytest.mark.parametrize("framework", ["flask", "fastapi"])
+def test_a_byte_compiled_template_renders_source_only(tmp_path: Path, framework: str) -> None:
+    """pip byte-compiles the .py files of the template packed in newapp's wheel; none of that
+    cache may reach a project."""
+    import compileall
+
+    from conftest import copy_template
+    from support import render
+
+    template = copy_template(tmp_path / "template")
+    assert compileall.compile_dir(template, quiet=1)
+    assert list(template.rglob("__pycache__"))  # what an installed newapp has
+    project = render(tmp_path / "project", {"framework": framework}, template)
+    cached = [p for p in project.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+    assert cached == []
