@@ -365,3 +365,28 @@ def test_a_byte_compiled_template_renders_source_only(tmp_path: Path, framework:
     project = render(tmp_path / "project", {"framework": framework}, template)
     cached = [p for p in project.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
     assert cached == []
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "none"])
+def test_a_sqlite_file_is_never_committed_whatever_the_database(
+    tmp_path: Path, template_copy: Path, database: str
+) -> None:
+    """`newapp update --data database=postgresql` re-renders .gitignore: the SQLite file of the
+    project's first days must stay out of `git add -A`."""
+    import subprocess
+
+    from support import render
+
+    project = render(tmp_path / "project", {"database": database}, template_copy)
+    (project / "data").mkdir(exist_ok=True)
+    (project / "data" / "my_app.db").write_bytes(b"SQLite format 3\x00")
+    subprocess.run(["git", "init", "--quiet", str(project)], check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "data/" not in status
+    assert ".gitignore" in status  # git does see the project's files
