@@ -481,6 +481,27 @@ def update(
     run(path, data or (), dry_run=dry_run)
 
 
+@app.command(
+    "check-update", cls=_Command, short_help="Whether a project is behind newapp's template."
+)
+def check_update(
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="The project to check (default: here).")
+    ] = Path(),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON for scripts and CI, with the changes.")
+    ] = False,
+) -> None:
+    """Whether a newer template than the project's is available, and what `newapp update` would
+    change; exit 0 when the project is up to date, 5 when an update is available."""
+    from newapp.update import UPDATE_AVAILABLE, check, show_check
+
+    outcome = check(path)
+    show_check(outcome, as_json=as_json)
+    if outcome.update_available:
+        raise typer.Exit(UPDATE_AVAILABLE)
+
+
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
     raise TermSignal
 
