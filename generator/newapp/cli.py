@@ -18,8 +18,6 @@ from types import FrameType
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer._click.core import Context
-from typer._click.formatting import HelpFormatter
 from typer.core import TyperCommand, TyperGroup
 
 from newapp import __version__
@@ -38,13 +36,17 @@ from newapp.questions import FLAG_KEYS, QuestionSet
 _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+# Click's context and help formatter, wherever this Typer keeps its copy of Click.
+_CONTEXT: Any = TyperGroup.context_class
+_HELP_FORMATTER: Any = _CONTEXT.formatter_class
+
 # A hyphen inside a word (".copier-answers.yml", "--no-auto-docs"), while --help is wrapped:
 # the wrapper breaks lines after any hyphen, and a name cut in two cannot be copied.
 _WORD_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 _HELD_HYPHEN = "\u2011"  # a non-breaking hyphen, turned back into "-" as it is written
 
 
-class _Formatter(HelpFormatter):
+class _Formatter(_HELP_FORMATTER):  # type: ignore[misc]
     """Click's help, wrapped between words only."""
 
     def write_text(self, text: str) -> None:
@@ -58,7 +60,7 @@ class _Formatter(HelpFormatter):
         super().write(string.replace(_HELD_HYPHEN, "-"))
 
 
-class _Context(Context):
+class _Context(_CONTEXT):  # type: ignore[misc]
     formatter_class = _Formatter
 
 
