@@ -250,3 +250,13 @@ def test_the_template_runs_no_code_and_needs_no_trust(questions: QuestionSet) ->
     settings = yaml.safe_load((questions.root / "copier.yml").read_text())
     for unsafe in ("_tasks", "_migrations", "_jinja_extensions", "_external_data"):
         assert unsafe not in settings
+
+
+@pytest.mark.parametrize(
+    "question", [q for q in QuestionSet().questions if q.choices], ids=lambda q: q.key
+)
+def test_a_question_names_its_choices_in_the_order_it_lists_them(question: Any) -> None:
+    said = question.help.lower()
+    named = [said.find(str(value).lower()) for value in question.choice_values]
+    if all(at >= 0 for at in named):  # a question that names every choice
+        assert named == sorted(named), question.help
