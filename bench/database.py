@@ -461,7 +461,7 @@ def measure_group(
     return {
         "variant": variant,
         "label": VARIANTS[variant].label,
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "database": database,
         "package": project.package,
         "seeded_ids": [low, high],
@@ -521,7 +521,7 @@ def measure(
         "post": DbLoad(**vars(common), mode="post"),
     }
     ordered = sorted(projects.items(), key=lambda item: DATABASES.index(item[1][1]))
-    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     groups: dict[str, Any] = {}
     cluster: pg.Cluster | None = None
     port = BASE_PORT

@@ -54,7 +54,7 @@ def meta(projects: dict[str, envs.Project], *, quick: bool) -> dict[str, Any]:
         soft.update({name: installed.get(name, "?") for name in SHOWN[framework]})
     soft["wrk"] = envs.tool_version(["wrk", "--version"]).split(" [")[0]
     soft["matplotlib"] = tools.get("matplotlib", "?")
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return {"date": now, "quick": quick, "machine": machine(), "versions": soft}
 
 

@@ -76,7 +76,7 @@ def setup(skip: bool) -> dict[str, envs.Project]:
 def with_load(measure: Any, *args: Any) -> dict[str, Any]:
     """Run one part; record when, how long, and the 1-minute load average before and after."""
     before, started = os.getloadavg()[0], time.monotonic()
-    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     result: dict[str, Any] = measure(*args)
     minutes = (time.monotonic() - started) / 60
     return result | {"loadavg": [before, os.getloadavg()[0]], "date": date, "minutes": minutes}

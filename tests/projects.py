@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 
 from newapp.questions import QuestionSet
 from support import (
@@ -36,7 +36,7 @@ from support import (
 )
 
 
-def _clamp(version: str, lowest: str = "3.10", highest: str = "3.13") -> str:
+def _clamp(version: str, lowest: str = "3.11", highest: str = "3.13") -> str:
     def key(v: str) -> tuple[int, ...]:
         return tuple(int(part) for part in v.split("."))
 
@@ -242,10 +242,13 @@ MAIN = {name: Variant(name) for name in NAMES}
 FASTAPI_SYNC = answered(
     "fastapi", async_ok=False, high_concurrency=True, auto_docs=False, database="sqlite"
 )
-FASTAPI_WEB_IO = answered("fastapi", "web", high_concurrency=True, database="sqlite")
+# auto_docs and type_validation given: for a web app they default to no.
+FASTAPI_WEB_IO = answered(
+    "fastapi", "web", high_concurrency=True, auto_docs=True, type_validation=True, database="sqlite"
+)
 FASTAPI_WEB_PLAIN = answered("fastapi", "web", auto_docs=False, database="none")
 # Flask validating from type hints without docs pages: OpenAPI on with FLASK_DOCS_ENABLED=true.
-FLASK_WEB_TYPED = answered("flask", "web", auto_docs=False, database="sqlite")
+FLASK_WEB_TYPED = answered("flask", "web", auto_docs=False, type_validation=True, database="sqlite")
 # A framework name as a test parameter, in its main project's build group (its server's too).
 FRAMEWORKS = [
     pytest.param(name, id=name, marks=pytest.mark.xdist_group(MAIN[name].build)) for name in NAMES

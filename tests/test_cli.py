@@ -85,6 +85,29 @@ def test_recommend_json_for_scripts(flags: list[str], framework: str) -> None:
     assert [r["factor"] for r in data["reasons"]] == FACTORS_IN_ORDER
 
 
+def test_recommend_json_shape_is_the_readmes(workdir: Path) -> None:
+    from conftest import REPO
+
+    result = runner.invoke(app, ["recommend", "--json", "--yes"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    readme = " ".join((REPO / "README.md").read_text().split())
+    shape = readme[readme.index('`{"framework"') :].split("`", 2)[1]
+    keys = {*data, *data["reasons"][0], *data["database"]}
+    assert {key for key in keys if f'"{key}"' not in shape} == set()
+
+
+def test_recommend_for_a_web_app_on_the_defaults_is_flask() -> None:
+    """The defaults after `web` are what a web app most likely wants: no generated API docs,
+    no validation from type hints; so Flask, with its reasons."""
+    result = runner.invoke(app, ["recommend", "--json", "--yes", "--app-kind", "web"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["framework"] == "flask"
+    answers = {reason["key"]: reason["answer"] for reason in data["reasons"]}
+    assert (answers["auto_docs"], answers["type_validation"]) == (False, False)
+
+
 def test_recommend_shows_reasons_in_a_panel() -> None:
     result = runner.invoke(app, ["recommend", "--yes", "--no-async-ok"])
     assert result.exit_code == 0
@@ -125,7 +148,7 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
         (["--framework", "flask", "--app-kind", "web"], "curl http://127.0.0.1:8000/ ", "/hello"),
         (["--framework", "fastapi", "--app-kind", "web"], "the home page", "open http"),
         (
-            ["--framework", "fastapi", "--app-kind", "web"],
+            ["--framework", "fastapi", "--app-kind", "web", "--auto-docs"],
             "API docs: http://127.0.0.1:8000/docs",
             "/hello",
         ),
@@ -157,6 +180,42 @@ def test_next_steps_fit_the_project(
     steps = result.stdout[result.stdout.index("Next steps") :]
     assert present in steps
     assert absent not in steps
+
+
+def test_next_steps_make_the_secret_as_the_projects_readme_does(workdir: Path) -> None:
+    result = runner.invoke(app, ["create", "svc", "--yes", "--framework", "flask"])
+    assert result.exit_code == 0, result.output
+    [export] = [line.strip() for line in result.stdout.splitlines() if "FLASK_SECRET_KEY" in line]
+    assert "token_hex(32)" in export
+    assert export in (workdir / "svc" / "README.md").read_text()
+
+
+HELP_COMMANDS = [[], ["create"], ["recommend"], ["compare"], ["update"]]
+
+
+@pytest.mark.parametrize("columns", ["60", "80"])
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda c: c[0] if c else "newapp")
+def test_help_shows_each_options_values_and_cuts_no_word(command: list[str], columns: str) -> None:
+    # A real process: Click's test runner fixes the width of some of the help.
+    env = {**os.environ, "COLUMNS": columns}
+    argv = [sys.executable, "-m", "newapp", *command, "--help"]
+    shown = subprocess.run(argv, capture_output=True, text=True, env=env, check=True).stdout
+    assert "…" not in shown and "..." not in shown.replace("COMMAND [ARGS]...", "")
+    assert "<str>" not in shown and "list[" not in shown  # Python types say nothing to a user
+    assert all(len(line) <= int(columns) for line in shown.splitlines())
+    for line in shown.splitlines():  # a name with a hyphen never breaks at it
+        assert not line.rstrip().endswith("-") or line.strip().startswith("-"), line
+    if command == ["create"]:
+        for option in (
+            "--framework flask|fastapi",
+            "--app-kind api|web",
+            "--database sqlite|postgresql|none",
+            "--name NAME",
+            "-d, --data KEY=VALUE",
+            "--answers-file FILE",
+            ".copier-answers.yml",
+        ):
+            assert option in shown
 
 
 def test_flags_and_data_land_in_the_answers(workdir: Path) -> None:

@@ -65,7 +65,7 @@ def marks(answers: dict[str, Any]) -> list[Mark]:
         ("README.md", "| `POST /items` |", db),
         ("Dockerfile", "migrate && exec python -m p", db),
         ("Dockerfile", 'VOLUME ["/home/app/data"]', answers["database"] == "sqlite"),
-        (".gitignore", "/data/", answers["database"] == "sqlite"),
+        (".gitignore", "/data/", True),  # whatever the database: a file left from SQLite
     ]
     if flask:
         openapi = docs or typed

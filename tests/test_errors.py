@@ -42,7 +42,7 @@ CASES = [
     ("port-negative", ["-d", "port=-5"], 2, "not a whole number"),
     ("email-no-at", ["-d", "author_email=foo"], 2, "not a plausible address"),
     ("email-no-dot", ["-d", "author_email=a@b"], 2, "not a plausible address"),
-    ("python-too-old", ["-d", "python_version=3.9"], 2, "not one of 3.10, 3.11, 3.12, 3.13"),
+    ("python-too-old", ["-d", "python_version=3.10"], 2, "not one of 3.11, 3.12, 3.13, 3.14, 3.15"),
     ("framework-unknown", ["--framework", "django"], 2, "not one of flask, fastapi"),
     ("app-kind-unknown", ["--app-kind", "cli"], 2, "not one of api, web"),
     ("bool-perhaps", ["-d", "auto_docs=perhaps"], 2, "not true or false"),

@@ -53,8 +53,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template
 # Both frameworks on the oldest Python (installed from the wheel, web pages included), and each
 # on a newer one; a missing interpreter skips its variant.
 OTHER_PYTHONS = [
-    Variant("flask", "web", "3.10", editable=False),
-    Variant("fastapi", "web", "3.10", editable=False),
+    Variant("flask", "web", "3.11", editable=False),
+    Variant("fastapi", "web", "3.11", editable=False),
     Variant("flask", "web", "3.12"),
     Variant("fastapi", "api", "3.12", long_names=True),
     Variant("flask", "api", "3.13", long_names=True),

@@ -71,7 +71,7 @@ async def _slow(server: Server, first: bytes, drip: bytes, until: float) -> floa
             try:
                 if await asyncio.wait_for(reader.read(4096), timeout=1) == b"":
                     return time.monotonic() - start
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             writer.write(bytes([byte]))
             await writer.drain()
@@ -87,7 +87,7 @@ async def _normal(server: Server) -> float | None:
     start = time.monotonic()
     try:
         answer = await asyncio.wait_for(_get_hello(server), timeout=1)
-    except (asyncio.TimeoutError, OSError):
+    except (TimeoutError, OSError):
         return None
     return time.monotonic() - start if answer.startswith(b"HTTP/1.1 200") else None
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,38 +13,48 @@ import pexpect
 import pytest
 import yaml
 
-from newapp.prompts import CONFIRM_HINT, SELECT_HINT, fit, show_error
+from newapp.prompts import fit, reserve, show_error
 from newapp.questions import Question, QuestionSet
 
 CTRL_U = "\x15"  # clear the prompt's pre-filled default
 DOWN = "\x1b[B"
 
 
-def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
-    workdir: Path, template_copy: Path
-) -> None:
-    env = {**os.environ, "NEWAPP_TEMPLATE_DIR": str(template_copy), "TERM": "xterm"}
-    child = pexpect.spawn(
+def spawn(workdir: Path, template_copy: Path, *args: str, columns: int = 80) -> pexpect.spawn:
+    """newapp in a pseudo-terminal `columns` wide; $COLUMNS dropped, as a terminal does not
+    export it. PROMPT_TOOLKIT_NO_CPR: a pty never answers prompt_toolkit's cursor-position
+    request, and each prompt would wait for that answer before it draws."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    env.update(NEWAPP_TEMPLATE_DIR=str(template_copy), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    return pexpect.spawn(
         sys.executable,
-        ["-m", "newapp", "create"],
+        ["-m", "newapp", *args],
         cwd=str(workdir),
         env=env,
         encoding="utf-8",
         timeout=30,
-        dimensions=(50, 160),
+        dimensions=(50, columns),
     )
+
+
+def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
+    workdir: Path, template_copy: Path
+) -> None:
+    child = spawn(workdir, template_copy, "create", columns=160)
     try:
 
         def answer(prompt: str, keys: str) -> None:
             child.expect(prompt)
             child.send(keys)
 
+        child.expect("6 questions about what the app needs, then Flask or FastAPI recommended")
+        child.expect("Enter takes the answer shown")  # said before the first question
         answer("Use case", "\r")  # api, the default
-        answer("Performance", "y")
-        answer("Learning curve", "n")
-        answer("API documentation", "y")
-        answer("Type checking", "y")
-        answer("Community & ecosystem", "n")
+        answer("Performance", "y\r")  # a letter, then Enter: one answer
+        answer("Learning curve", "n\r")
+        answer("API documentation", "y\r")
+        answer("Type checking", "y\r")
+        answer("Community & ecosystem", "n\r")
         child.expect(r"Recommended: \S*FastAPI")
         child.expect("new to async")  # the reasons are shown before the choice
         answer("Framework", DOWN + "\r")  # take Flask instead
@@ -55,9 +67,9 @@ def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
         answer("One-line description", "\r")
         answer("Author name", CTRL_U + "Ada\r")
         answer("Author e-mail", CTRL_U + "ada@example.org\r")
-        answer("Lowest Python version", DOWN + "\r")
+        answer("Lowest Python", DOWN + "\r")
         answer("Port", CTRL_U + "9000\r")
-        answer("GitHub Actions", "n")
+        answer("GitHub Actions", "n\r")
         child.expect("Next steps")
         child.expect(pexpect.EOF)
     finally:
@@ -70,19 +82,11 @@ def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
     assert answers["database"] == "postgresql"
     assert answers["high_concurrency"] is True and answers["async_ok"] is False
     assert (answers["author_name"], answers["author_email"]) == ("Ada", "ada@example.org")
-    assert (answers["python_version"], answers["port"], answers["ci"]) == ("3.12", 9000, False)
+    assert (answers["python_version"], answers["port"], answers["ci"]) == ("3.15", 9000, False)
 
 
 def test_ctrl_c_at_a_prompt_cancels_cleanly(workdir: Path, template_copy: Path) -> None:
-    env = {**os.environ, "NEWAPP_TEMPLATE_DIR": str(template_copy), "TERM": "xterm"}
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "newapp", "create", "my-api"],
-        cwd=str(workdir),
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-    )
+    child = spawn(workdir, template_copy, "create", "my-api")
     try:
         child.expect("Use case")
         child.sendcontrol("c")
@@ -94,19 +98,19 @@ def test_ctrl_c_at_a_prompt_cancels_cleanly(workdir: Path, template_copy: Path) 
     assert list(workdir.iterdir()) == []
 
 
+def until_exit(child: pexpect.spawn) -> str:
+    """Everything the child shows until it exits, which must be with status 0."""
+    try:
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+    return str(child.before)
+
+
 def spawn_80(workdir: Path, template_copy: Path, *args: str) -> pexpect.spawn:
-    """newapp in an 80-column terminal; $COLUMNS dropped, as a terminal does not export it."""
-    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    env.update(NEWAPP_TEMPLATE_DIR=str(template_copy), TERM="xterm")
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "newapp", *args],
-        cwd=str(workdir),
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-        dimensions=(50, 80),
-    )
+    """newapp in an 80-column terminal."""
+    return spawn(workdir, template_copy, *args, columns=80)
 
 
 # What a terminal draws with but does not show: escape sequences and carriage returns.
@@ -161,7 +165,7 @@ def test_at_80_columns_questions_wrap_at_words_and_errors_say_what_to_type(
             "One-line",
             "Author name",
             "Author e-mail",
-            "Lowest Python version",
+            "Lowest Python",
             "Port",
         ):
             child.expect(prompt)
@@ -206,16 +210,13 @@ def _lines_on_screen(message: str, reserve: int) -> list[str]:
 @pytest.mark.parametrize("columns", [80, 120, 40])
 @pytest.mark.parametrize("question", QuestionSet().questions, ids=lambda q: q.key)
 def test_every_question_fits_the_terminal_between_words(question: Question, columns: int) -> None:
-    for reserve in (
-        len(SELECT_HINT),
-        len(CONFIRM_HINT),
-        len("A FastAPI JSON API made with newapp"),
-    ):
-        message = fit(question.help, reserve=reserve, columns=columns)
+    # What the prompt adds after the question: its hint or echoed answer, or a typed default.
+    for after in (reserve(question), len("A FastAPI JSON API made with newapp")):
+        message = fit(question.help, reserve=after, columns=columns)
         assert words(message) == words(question.help)  # nothing lost, no word cut
         longest = max(len(word) for word in question.help.split())
-        if longest + 2 < columns:
-            assert all(len(line) < columns for line in _lines_on_screen(message, reserve))
+        if longest + 2 < columns and after + 2 < columns:
+            assert all(len(line) < columns for line in _lines_on_screen(message, after))
 
 
 @pytest.mark.parametrize(
@@ -243,7 +244,8 @@ def test_a_prompt_error_is_shown_whole_within_80_columns(
     [
         (
             "flask",
-            "export FLASK_SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex())')\"",
+            "export FLASK_SECRET_KEY="
+            "\"$(python -c 'import secrets; print(secrets.token_hex(32))')\"",
         ),
         ("fastapi", "curl http://127.0.0.1:8000/    # the home page: open it in a browser, too"),
     ],
@@ -282,7 +284,7 @@ def test_a_typed_name_whose_folder_holds_a_project_is_asked_again(
         for prompt in ("Python package", "One-line", "Author name", "Author e-mail"):
             child.expect(prompt)
             child.send("\r")
-        for prompt in ("Lowest Python version", "Port", "GitHub Actions"):
+        for prompt in ("Lowest Python", "Port", "GitHub Actions"):
             child.expect(prompt)
             child.send("\r")
         child.expect(pexpect.EOF)
@@ -295,3 +297,85 @@ def test_a_typed_name_whose_folder_holds_a_project_is_asked_again(
     )
     assert (workdir / "my-app" / "pyproject.toml").read_text() == "mine\n"
     assert (workdir / "other" / "pyproject.toml").is_file()
+
+
+def test_a_yes_no_answer_waits_for_enter(workdir: Path, template_copy: Path) -> None:
+    """A letter, then Enter, answers one question: the Enter is not the next one's answer."""
+    given = ["--app-kind", "api", "--auto-docs", "--type-validation", "--no-needs-extensions"]
+    child = spawn(workdir, template_copy, "recommend", *given)
+    try:
+        child.expect("Performance")
+        child.send("n")
+        assert child.expect(["Learning curve", pexpect.TIMEOUT], timeout=1) == 1  # still here
+        child.send("\r")
+        child.expect("Learning curve")
+        child.send("n\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert "new to async" in child.before  # the "n" typed at Learning curve, not its default
+
+
+def test_at_100_columns_a_chosen_answer_is_echoed_whole(workdir: Path, template_copy: Path) -> None:
+    factors = ["--app-kind", "api", "--no-high-concurrency", "--async-ok", "--auto-docs"]
+    factors += ["--type-validation", "--no-needs-extensions", "--framework", "fastapi"]
+    child = spawn(workdir, template_copy, "create", "x", "--dry-run", *factors, columns=100)
+    try:
+        child.expect("Database")
+        child.send("\r")  # sqlite, the default, echoed after the question
+        child.expect("Python package")
+        echoed = re.sub(CONTROL, "", child.before)
+    finally:
+        child.close(force=True)
+    assert "sqlite: an embedded SQLite file, nothing to install" in echoed
+
+
+BORDERS = "│╭╮╰╯─"
+
+
+def test_at_80_columns_the_contents_wrap_between_words(workdir: Path, template_copy: Path) -> None:
+    from newapp.answers import collect
+    from newapp.contents import contents
+
+    shown = re.sub(CONTROL, "", until_exit(spawn(workdir, template_copy, "recommend", "--yes")))
+    assert all(len(line) <= 80 for line in shown.split("\n"))
+    panel = words("".join(" " if c in BORDERS else c for c in shown))
+    for item in contents(collect(QuestionSet(template_copy), {})):
+        assert words(item.text) in panel  # every word whole, in order, however wrapped
+    assert words("answers 503 while the database is unreachable") in panel
+
+
+@pytest.mark.parametrize("columns", [40, 120])
+def test_recommend_json_on_a_terminal_is_one_json_document(
+    workdir: Path, template_copy: Path, columns: int
+) -> None:
+    child = spawn(workdir, template_copy, "recommend", "--json", "--yes", columns=columns)
+    data = json.loads(until_exit(child).replace("\r\n", "\n"))
+    assert data["framework"] == "fastapi" and data["database"]["stack"]
+
+
+def test_recommend_json_with_a_person_at_the_terminal_says_it_took_the_defaults(
+    workdir: Path, template_copy: Path
+) -> None:
+    """stdin a terminal, stdout a pipe (`newapp recommend --json | jq`): no question would be
+    seen, so none is asked; stderr says which answers were defaults."""
+    env = {**os.environ, "NEWAPP_TEMPLATE_DIR": str(template_copy)}
+    main, secondary = os.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "newapp", "recommend", "--json", "--app-kind", "web"],
+            stdin=secondary,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(main)
+        os.close(secondary)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["framework"] == "flask"
+    assert result.stderr.startswith("note: took the defaults for high_concurrency, async_ok")
+    assert "--yes" in result.stderr

@@ -62,7 +62,9 @@ PARITY = [
     ("author_email", "me@example.com", True),
     ("author_email", "", True),
     ("python_version", "3.9", False),
-    ("python_version", "3.13", True),
+    ("python_version", "3.10", False),  # end of life on 2026-10-01
+    ("python_version", "3.11", True),
+    ("python_version", "3.15", True),
     ("framework", "django", False),
     ("app_kind", "cli", False),
     ("app_kind", "web", True),
@@ -117,6 +119,29 @@ def test_copier_default_framework_is_the_recommendation(
     computed = copier_answers(template_copy, tmp_path / "out", answers)
     assert computed["framework"] == recommend(answers).framework
     assert computed["framework_chosen_by"] == "recommendation"
+
+
+# Defaults follow the use case: what someone who chose it most likely wants.
+FOLLOWING_DEFAULTS = [
+    ("api", {"auto_docs": True, "type_validation": True, "framework": "fastapi"}),
+    ("web", {"auto_docs": False, "type_validation": False, "framework": "flask"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("app_kind", "expected"), FOLLOWING_DEFAULTS, ids=[kind for kind, _ in FOLLOWING_DEFAULTS]
+)
+def test_defaults_follow_the_use_case_in_newapp_and_copier_alike(
+    app_kind: str,
+    expected: dict[str, Any],
+    questions: QuestionSet,
+    template_copy: Path,
+    tmp_path: Path,
+) -> None:
+    by_newapp = collect(questions, {"app_kind": app_kind})
+    by_copier = copier_answers(template_copy, tmp_path / "out", {"app_kind": app_kind})
+    assert {key: by_newapp[key] for key in expected} == expected
+    assert {key: by_copier[key] for key in by_newapp} == by_newapp
 
 
 def test_choosing_the_other_framework_is_recorded_as_the_users_choice(
@@ -225,3 +250,13 @@ def test_the_template_runs_no_code_and_needs_no_trust(questions: QuestionSet) ->
     settings = yaml.safe_load((questions.root / "copier.yml").read_text())
     for unsafe in ("_tasks", "_migrations", "_jinja_extensions", "_external_data"):
         assert unsafe not in settings
+
+
+@pytest.mark.parametrize(
+    "question", [q for q in QuestionSet().questions if q.choices], ids=lambda q: q.key
+)
+def test_a_question_names_its_choices_in_the_order_it_lists_them(question: Any) -> None:
+    said = question.help.lower()
+    named = [said.find(str(value).lower()) for value in question.choice_values]
+    if all(at >= 0 for at in named):  # a question that names every choice
+        assert named == sorted(named), question.help

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,12 +12,11 @@ import yaml
 
 from support import REPO_ROOT
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - newapp's own oldest Python
-    tomllib = pytest.importorskip("tomli")
-
-PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# The Pythons a project may start from, oldest first: copier.yml's choices.
+PYTHONS = [
+    str(v)
+    for v in yaml.safe_load((REPO_ROOT / "copier.yml").read_text())["python_version"]["choices"]
+]
 
 # Files every project has, whatever the answers.
 COMMON = [
@@ -98,7 +97,7 @@ class Case:
 
     @property
     def python_version(self) -> str:
-        return str(self.answers.get("python_version", "3.11"))
+        return str(self.answers.get("python_version", "3.14"))
 
     def files(self, names: list[str]) -> set[str]:
         return {name.format(pkg=self.package) for name in names}
@@ -118,18 +117,18 @@ CASES = [
         expected={"framework": "flask", "framework_chosen_by": "recommendation"},
     ),
     Case(
-        "flask-api-ci-py310",
+        "flask-api-ci-py311",
         {
             "framework": "flask",
             "app_kind": "api",
             "ci": True,
-            "python_version": "3.10",
+            "python_version": "3.11",
             "project_name": "orders-api",
             "port": 9000,
         },
         "flask",
         package="orders_api",
-        expected={"framework_chosen_by": "user", "port": 9000, "python_version": "3.10"},
+        expected={"framework_chosen_by": "user", "port": 9000, "python_version": "3.11"},
     ),
     Case(
         "flask-web-no-ci",
@@ -167,7 +166,7 @@ CASES = [
             "framework": "fastapi",
             "app_kind": "web",
             "ci": True,
-            "python_version": "3.12",
+            "python_version": "3.15",
             "author_name": 'Ada "A." Lovelace',
             "author_email": "ada@example.com",
             "description": 'Says "hi" & {{ braces }} <b>',
@@ -287,6 +286,9 @@ def test_pyproject(rendered: tuple[Case, Path]) -> None:
         _name(req) for req in meta["project"]["optional-dependencies"]["dev"]
     }
     assert meta["tool"]["mypy"]["strict"] is True
+    # The checks hold the code to the oldest Python it promises to run on.
+    assert meta["tool"]["mypy"]["python_version"] == case.python_version
+    assert meta["tool"]["ruff"]["target-version"] == f"py{case.python_version.replace('.', '')}"
     if author := case.answers.get("author_name"):
         assert meta["project"]["authors"][0]["name"] == author
 
@@ -310,6 +312,7 @@ def test_ci_workflow_covers_supported_pythons(rendered: tuple[Case, Path]) -> No
     workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
     matrix = workflow["jobs"]["check"]["strategy"]["matrix"]["python-version"]
     assert matrix == PYTHONS[PYTHONS.index(case.python_version) :]
+    assert matrix[-1] == PYTHONS[-1]  # up to the newest offered
     steps = " ".join(str(step.get("run", "")) for step in workflow["jobs"]["check"]["steps"])
     for command in ("ruff check", "ruff format --check", "mypy", "pytest"):
         assert command in steps
@@ -349,3 +352,45 @@ def _name(requirement: str) -> str:
     for separator in "<>=[; ":
         requirement = requirement.split(separator)[0]
     return requirement
+
+
+@pytest.mark.parametrize("framework", ["flask", "fastapi"])
+def test_a_byte_compiled_template_renders_source_only(tmp_path: Path, framework: str) -> None:
+    """pip byte-compiles the .py files of the template packed in newapp's wheel; none of that
+    cache may reach a project."""
+    import compileall
+
+    from conftest import copy_template
+    from support import render
+
+    template = copy_template(tmp_path / "template")
+    assert compileall.compile_dir(template, quiet=1)
+    assert list(template.rglob("__pycache__"))  # what an installed newapp has
+    project = render(tmp_path / "project", {"framework": framework}, template)
+    cached = [p for p in project.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+    assert cached == []
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "none"])
+def test_a_sqlite_file_is_never_committed_whatever_the_database(
+    tmp_path: Path, template_copy: Path, database: str
+) -> None:
+    """`newapp update --data database=postgresql` re-renders .gitignore: the SQLite file of the
+    project's first days must stay out of `git add -A`."""
+    import subprocess
+
+    from support import render
+
+    project = render(tmp_path / "project", {"database": database}, template_copy)
+    (project / "data").mkdir(exist_ok=True)
+    (project / "data" / "my_app.db").write_bytes(b"SQLite format 3\x00")
+    subprocess.run(["git", "init", "--quiet", str(project)], check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "data/" not in status
+    assert ".gitignore" in status  # git does see the project's files

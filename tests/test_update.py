@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -238,6 +239,65 @@ def test_data_changes_an_answer_and_keeps_edits(make_project: Callable[..., Path
     assert "PORT = 9000" in (project / "app.py").read_text()
     assert (project / "README.md").read_text() == "# My API, by me\n\nServes on port 9000.\n"
     assert answers_of(project)["port"] == 9000
+
+
+CHANGES_V1_TO_V2 = [
+    {"action": "update", "path": ".copier-answers.yml"},  # the version it records
+    {"action": "create", "path": "CHANGELOG.md"},
+    {"action": "update", "path": "app.py"},
+    {"action": "delete", "path": "notes/old.txt"},
+]
+CHECKS = [
+    ("v0.1.0", 5, "0.1.0", CHANGES_V1_TO_V2),
+    ("v0.2.0", 0, "0.2.0", []),
+]
+
+
+@pytest.mark.parametrize(
+    ("tag", "exit_code", "current", "changes"), CHECKS, ids=["behind", "up-to-date"]
+)
+def test_check_update_json_says_whether_and_what_for_a_bot(
+    make_project: Callable[..., Path],
+    tag: str,
+    exit_code: int,
+    current: str,
+    changes: list[dict[str, str]],
+) -> None:
+    project = make_project(tag)
+    before = state(project)
+
+    result = runner.invoke(app, ["check-update", str(project), "--json"])
+
+    assert result.exit_code == exit_code, result.output
+    assert json.loads(result.stdout) == {
+        "update_available": exit_code == 5,
+        "current_version": current,
+        "latest_version": "0.2.0",
+        "changes": changes,
+        "conflicts": [],
+    }
+    assert state(project) == before  # a check writes nothing
+
+
+def test_check_update_for_a_person_names_the_versions_and_the_conflicts(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project()
+    edit(project, "app.py", 'return "hello"', 'return "hi there"')
+    commit(project, "my greeting")
+    monkeypatch.chdir(project)  # no path: the current folder
+
+    result = runner.invoke(app, ["check-update"])
+
+    assert result.exit_code == 5, result.output
+    assert "my-api is at newapp's template 0.1.0; 0.2.0 is available" in result.stdout
+    assert "conflict" in result.stdout and "app.py" in result.stdout
+
+
+def test_check_update_of_no_project_is_refused_like_update(workdir: Path) -> None:
+    result = runner.invoke(app, ["check-update", str(workdir)])
+    assert result.exit_code == 2
+    assert "is not a newapp project" in result.stderr
 
 
 def test_plain_copier_copy_from_git_gets_copiers_update(workdir: Path, history: Path) -> None:

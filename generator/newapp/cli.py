@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from types import FrameType
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from newapp import __version__
 from newapp.errors import (
@@ -35,8 +36,42 @@ from newapp.questions import FLAG_KEYS, QuestionSet
 _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+# Click's context and help formatter, wherever this Typer keeps its copy of Click.
+_CONTEXT: Any = TyperGroup.context_class
+_HELP_FORMATTER: Any = _CONTEXT.formatter_class
+
+# A hyphen inside a word (".copier-answers.yml", "--no-auto-docs"), while --help is wrapped:
+# the wrapper breaks lines after any hyphen, and a name cut in two cannot be copied.
+_WORD_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
+_HELD_HYPHEN = "\u2011"  # a non-breaking hyphen, turned back into "-" as it is written
+
+
+class _Formatter(_HELP_FORMATTER):  # type: ignore[misc]
+    """Click's help, wrapped between words only."""
+
+    def write_text(self, text: str) -> None:
+        super().write_text(_WORD_HYPHEN.sub(_HELD_HYPHEN, text))
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        held = [(term, _WORD_HYPHEN.sub(_HELD_HYPHEN, text)) for term, text in rows]
+        super().write_dl(held, col_max, col_spacing)
+
+    def write(self, string: str) -> None:
+        super().write(string.replace(_HELD_HYPHEN, "-"))
+
+
+class _Context(_CONTEXT):  # type: ignore[misc]
+    formatter_class = _Formatter
+
+
+class _Command(TyperCommand):
+    context_class = _Context
+
+
 class _Group(TyperGroup):
     """Runs a command and turns every failure into one line on stderr and its exit code."""
+
+    context_class = _Context
 
     def main(  # type: ignore[override]
         self, args: list[str] | None = None, prog_name: str | None = None, **extra: Any
@@ -105,7 +140,12 @@ app = typer.Typer(
 
 # The six when-to-use flags, shared by `create` and `recommend`.
 AppKind = Annotated[
-    str | None, typer.Option("--app-kind", help="Use case: api (JSON for programs) or web (HTML).")
+    str | None,
+    typer.Option(
+        "--app-kind",
+        metavar="api|web",
+        help="Use case: api (JSON for programs) or web (HTML pages for people).",
+    ),
 ]
 HighConcurrency = Annotated[
     bool | None,
@@ -122,7 +162,12 @@ NeedsExtensions = Annotated[
     bool | None, typer.Option(help="Ecosystem: relies on Flask's mature extensions.")
 ]
 DatabaseOption = Annotated[
-    str | None, typer.Option("--database", help="sqlite (default), postgresql or none.")
+    str | None,
+    typer.Option(
+        "--database",
+        metavar="sqlite|postgresql|none",
+        help="The database: sqlite (the default), postgresql or none.",
+    ),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: take defaults.")]
 
@@ -153,14 +198,15 @@ def _factor_flags(params: dict[str, Any]) -> dict[str, Any]:
     return {key: params[key] for key in FLAG_KEYS if params.get(key) is not None}
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Ask, recommend, and render a project.")
 def create(
     dest: Annotated[
         Path | None,
         typer.Argument(metavar="DEST", help="Where to create it (default ./<project_name>)."),
     ] = None,
     framework: Annotated[
-        str | None, typer.Option(help="flask or fastapi (default: the recommendation).")
+        str | None,
+        typer.Option(metavar="flask|fastapi", help="The framework (default: the recommendation)."),
     ] = None,
     app_kind: AppKind = None,
     high_concurrency: HighConcurrency = None,
@@ -169,12 +215,20 @@ def create(
     type_validation: TypeValidation = None,
     needs_extensions: NeedsExtensions = None,
     database: DatabaseOption = None,
-    name: Annotated[str | None, typer.Option(help="Project name (default: DEST's name).")] = None,
+    name: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Project name (default: DEST's name).")
+    ] = None,
     data: Annotated[
-        list[str] | None, typer.Option("--data", "-d", help="KEY=VALUE for any question.")
+        list[str] | None,
+        typer.Option(
+            "--data", "-d", metavar="KEY=VALUE", help="Answer any question; repeat for more."
+        ),
     ] = None,
     answers_file: Annotated[
-        Path | None, typer.Option(help="YAML answers, e.g. an old project's .copier-answers.yml.")
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="YAML answers, e.g. an old project's .copier-answers.yml."
+        ),
     ] = None,
     yes: Yes = False,
     dry_run: Annotated[
@@ -210,6 +264,8 @@ def create(
             "with flags, --data KEY=VALUE or --answers-file"
         )
     asker = _terminal_asker() if interactive else None
+    if interactive:
+        _say_plan(unanswered(questions, given))
     name_check = _name_check(questions.root, force or dry_run)
     checks = {} if dest is not None else {"project_name": name_check}
     answers = collect(
@@ -219,6 +275,14 @@ def create(
     # The interactive flow shows the recommendation just before asking for the framework.
     shown = interactive and "framework" not in given
     _render(questions.root, answers, target, force=force, dry_run=dry_run, shown=shown)
+
+
+def _say_plan(keys: list[str]) -> None:
+    from newapp import ui
+
+    factors = sum(key in FLAG_KEYS for key in keys)
+    framework = "framework" in keys
+    ui.tell(ui.plan(factors, framework, len(keys) - factors - framework))
 
 
 def _precheck(
@@ -282,7 +346,8 @@ def _render(
         if not shown:  # the interactive flow showed the panel before asking for the framework
             ui.show_recommendation(rec)
         if answers["framework"] != rec.framework:
-            ui.say(f"Using {ui.NAMES[answers['framework']]}, as you chose over the recommendation.")
+            chosen = ui.NAMES[answers["framework"]]
+            ui.tell(f"Using {chosen}, as you chose over the recommendation.")
         outcome = pending.commit()
     try:
         _report(outcome, answers, target, dry_run=dry_run)
@@ -306,10 +371,10 @@ def _report(outcome: Any, answers: dict[str, Any], target: Path, *, dry_run: boo
         ui.show_files("Replaced (--force)", [r for r in rows if r[0] == "overwrite"])
     ui.say(f"Created {outcome.dest} ({len(rows)} files).")
     label = os.path.relpath(outcome.dest) if not str(target).startswith("/") else str(outcome.dest)
-    ui.show_list("Next steps", ui.next_steps(label, answers))
+    ui.show_list("Next steps", ui.next_steps(label, answers), commands=True)
 
 
-@app.command("recommend")
+@app.command("recommend", cls=_Command, short_help="Only the recommendation and its reasons.")
 def recommend_command(
     app_kind: AppKind = None,
     high_concurrency: HighConcurrency = None,
@@ -319,7 +384,11 @@ def recommend_command(
     needs_extensions: NeedsExtensions = None,
     framework: Annotated[
         str | None,
-        typer.Option(help="Show what a flask or fastapi project would contain, if not the one."),
+        typer.Option(
+            metavar="flask|fastapi",
+            help="List what a project in this framework would contain, instead of in the "
+            "recommended one.",
+        ),
     ] = None,
     database: DatabaseOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts and CI.")] = False,
@@ -333,12 +402,24 @@ def recommend_command(
 
     given = _factor_flags(locals())
     ask = not (yes or as_json) and len(given) < len(FLAG_KEYS)
+    defaulted = [key for key in FLAG_KEYS if key not in given]
+    if as_json and not yes and defaulted and _terminal():
+        # No questions with --json (its output is for a program), but a person at a terminal
+        # is told which answers were not theirs; on stderr, so stdout stays one JSON document.
+        from newapp.errors import note
+
+        note(
+            f"took the defaults for {', '.join(defaulted)}; answer them with flags "
+            "(or pass --yes to take them without this note)"
+        )
     if ask and not _terminal():
         missing = ", ".join(key for key in FLAG_KEYS if key not in given)
         raise NoTerminal(
             f"no terminal to ask {missing}; pass --yes for the defaults, or answer them with flags"
         )
     asker = _terminal_asker() if ask else None
+    if ask:
+        _say_plan([key for key in FLAG_KEYS if key not in given] + ["framework"])
     questions = QuestionSet()
     answers = collect(questions, given, asker=asker, keys=FLAG_KEYS)
     rec = recommend(answers)
@@ -361,7 +442,7 @@ def recommend_command(
     ui.show_recommendation(rec)
     ui.show_list(f"What your {ui.NAMES[chosen]} project will contain", parts)
     if stack is not None:
-        ui.say(f"Why this database stack: {stack.why}.")
+        ui.tell(f"Why this database stack: {stack.why}.")
 
 
 def _accepted(questions: QuestionSet, key: str, value: str) -> str:
@@ -375,7 +456,7 @@ def _accepted(questions: QuestionSet, key: str, value: str) -> str:
         raise on_command_line(error) from None
 
 
-@app.command()
+@app.command(cls=_Command, short_help="The Flask vs FastAPI comparison.")
 def compare() -> None:
     """The Flask vs FastAPI comparison, factor by factor."""
     from newapp import ui
@@ -383,7 +464,7 @@ def compare() -> None:
     ui.show_comparison()
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Bring a project up to this newapp's template.")
 def update(
     path: Annotated[
         Path, typer.Argument(metavar="PATH", help="The project to update (default: here).")
@@ -391,13 +472,36 @@ def update(
     dry_run: Annotated[bool, typer.Option(help="List what would change; write nothing.")] = False,
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", "-d", help="KEY=VALUE: change an answer and re-apply."),
+        typer.Option(
+            "--data", "-d", metavar="KEY=VALUE", help="Change an answer and re-apply; repeat."
+        ),
     ] = None,
 ) -> None:
     """Bring a project up to this newapp's template; your own edits are kept (3-way merge)."""
     from newapp.update import run
 
     run(path, data or (), dry_run=dry_run)
+
+
+@app.command(
+    "check-update", cls=_Command, short_help="Whether a project is behind newapp's template."
+)
+def check_update(
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="The project to check (default: here).")
+    ] = Path(),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON for scripts and CI, with the changes.")
+    ] = False,
+) -> None:
+    """Whether a newer template than the project's is available, and what `newapp update` would
+    change; exit 0 when the project is up to date, 5 when an update is available."""
+    from newapp.update import UPDATE_AVAILABLE, check, show_check
+
+    outcome = check(path)
+    show_check(outcome, as_json=as_json)
+    if outcome.update_available:
+        raise typer.Exit(UPDATE_AVAILABLE)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:

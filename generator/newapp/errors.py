@@ -22,6 +22,11 @@ class NewappError(Exception):
         print(_fitted(f"error: {message}"), file=sys.stderr)
 
 
+def note(message: str) -> None:
+    """A remark that is no error, on stderr like one (stdout may be a program's input)."""
+    print(_fitted(f"note: {message}"), file=sys.stderr)
+
+
 def _fitted(line: str) -> str:
     """On a terminal, `line` wrapped at word boundaries to its width (the terminal would cut
     words in two); in a pipe or a log, one line for grep."""

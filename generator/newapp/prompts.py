@@ -36,13 +36,18 @@ class TerminalAsker:
                 questionary.Choice(title=label, value=value) for label, value in question.choices
             ]
             selected = next((c for c in choices if c.value == default), None)
-            message = fit(question.help, reserve=len(SELECT_HINT))
+            message = fit(question.help, reserve=reserve(question))
             return questionary.select(
                 message, choices=choices, default=selected, instruction=SELECT_HINT
             ).unsafe_ask()
         if question.type == "bool":
-            message = fit(question.help, reserve=len(CONFIRM_HINT))
-            return questionary.confirm(message, default=bool(default)).unsafe_ask()
+            message = fit(question.help, reserve=reserve(question))
+            # auto_enter=False: the letter typed is shown and Enter confirms it, as at every
+            # other prompt; otherwise `n` answers at once and the Enter after it takes the
+            # next question's default.
+            return questionary.confirm(
+                message, default=bool(default), auto_enter=False
+            ).unsafe_ask()
         return self._text(question.help, str(default), validate)
 
     def _text(self, help_text: str, default: str, validate: Callable[[Any], str | None]) -> str:
@@ -68,6 +73,15 @@ class TerminalAsker:
                 "Framework", choices=choices, default=choices[0], instruction=SELECT_HINT
             ).unsafe_ask()
         )
+
+
+def reserve(question: Question) -> int:
+    """The columns a choice or yes/no question needs after its text: the hint while it is
+    asked, then the answer it echoes there (a database choice's label is longer than the hint,
+    and would wrap mid-word)."""
+    if question.choices:
+        return max(len(SELECT_HINT), *(len(label) for label, _ in question.choices))
+    return max(len(CONFIRM_HINT), len("Yes"))
 
 
 def width() -> int:

@@ -51,6 +51,17 @@ def say(text: str) -> None:
         print(text, flush=True)
 
 
+def tell(text: str) -> None:
+    """A sentence: on a terminal, wrapped between words to its width (the terminal itself
+    would cut a word in two); one plain line elsewhere."""
+    if not fancy():
+        say(text)
+        return
+    from rich.markup import escape
+
+    _print(escape(text))
+
+
 def _print(renderable: Any) -> None:
     """A rich panel or table, on the terminal."""
     with _output():
@@ -81,6 +92,19 @@ def _show(answer: Any) -> str:
     if isinstance(answer, bool):
         return "yes" if answer else "no"
     return str(answer)
+
+
+def plan(factors: int, framework: bool, project: int) -> str:
+    """The line before the first question: what is about to be asked, and how to answer."""
+    steps = []
+    if factors:
+        steps.append(f"{factors} question{'s' * (factors != 1)} about what the app needs")
+    if framework:
+        steps.append("Flask or FastAPI recommended with its reasons")
+    if project:
+        steps.append(f"{project} question{'s' * (project != 1)} about the project")
+    text = f"{', then '.join(steps)}. Enter takes the answer shown; Ctrl-C stops, writing nothing."
+    return text[:1].upper() + text[1:]
 
 
 def show_recommendation(rec: Recommendation, *, panel: bool | None = None) -> None:
@@ -138,11 +162,13 @@ def show_comparison() -> None:
     _print(table)
 
 
-def show_list(title: str, lines: Sequence[str]) -> None:
-    """A titled list: a panel on a terminal, indented lines elsewhere, and where a line would
-    not fit in the panel: rich would break it with the border in between, and a command
-    copied from there would not run, where the terminal's own wrap copies as one line."""
-    if not fancy() or max(map(len, lines), default=0) + 4 > console().width:
+def show_list(title: str, lines: Sequence[str], *, commands: bool = False) -> None:
+    """A titled list: a panel on a terminal, indented lines elsewhere. In the panel, rich wraps
+    a long line between words. Not `commands`, though: rich would break one with the border
+    in between, and a command copied from there would not run, so a list of commands with a
+    line too long for the panel is plain lines, which the terminal's own wrap copies whole."""
+    too_long = commands and max(map(len, lines), default=0) + 4 > console().width
+    if not fancy() or too_long:
         say(f"{title}:")
         for line in lines:
             say(f"  {line}")
@@ -154,7 +180,8 @@ def show_list(title: str, lines: Sequence[str]) -> None:
     _print(Panel(body, title=title, title_align="left", border_style="green"))
 
 
-_MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex())'"
+# The same command the project's README and its refusal to start without a key give.
+_MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex(32))'"
 
 
 def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
@@ -163,7 +190,7 @@ def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
     package = answers["package_name"]
     steps = [
         f"cd {shlex.quote(dest_label)}",
-        "python -m venv .venv && . .venv/bin/activate",
+        f"{_venv_python(answers)} -m venv .venv && . .venv/bin/activate",
         "pip install -e '.[dev]'",
         "pytest",
         f"python -m {package}",
@@ -176,6 +203,17 @@ def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
     if database != "none":  # the tables, before the server needs them
         steps.insert(-1, f"python -m {package} migrate")
     return steps + _first_look(answers)
+
+
+def _venv_python(answers: Mapping[str, Any]) -> str:
+    """The Python to make the project's virtualenv with: this one, unless it is older than the
+    project's lowest (pip would refuse to install the project into it)."""
+    wanted = str(answers.get("python_version", ""))
+    try:
+        lowest = tuple(int(part) for part in wanted.split("."))
+    except ValueError:
+        return "python"
+    return "python" if sys.version_info[:2] >= lowest else f"python{wanted}"
 
 
 def _first_look(answers: Mapping[str, Any]) -> list[str]:

@@ -8,7 +8,8 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,6 +171,89 @@ def update(
     return UpdateOutcome(project, old_version, new_version, tuple(shown), dry_run)
 
 
+# --- newapp check-update: is the project behind, and what would the update change? ----------
+
+# The exit status of `newapp check-update` when an update is available (2 is bad usage here).
+UPDATE_AVAILABLE = 5
+
+
+@dataclass(frozen=True)
+class UpdateCheck:
+    """copier's answer to check-update, and the changes `newapp update` would make."""
+
+    project: Path
+    current_version: str
+    latest_version: str
+    update_available: bool
+    changes: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape `newapp check-update --json` prints."""
+        return {
+            "update_available": self.update_available,
+            "current_version": self.current_version,
+            "latest_version": self.latest_version,
+            "changes": [{"action": action, "path": path} for action, path in self.changes],
+            "conflicts": [path for action, path in self.changes if action == "conflict"],
+        }
+
+
+def check(project: Path) -> UpdateCheck:
+    """Whether the template has a newer version than the project's (copier's check-update, run
+    on a scratch clone that names the template newapp updates from), and if so what the update
+    would change (a dry run of it)."""
+    project = project.resolve()
+    answers = _read_answers(project)
+    top = _git_top(project)
+    _require_clean(project)
+    with tempfile.TemporaryDirectory(prefix="newapp-check-") as scratch:
+        work = Path(scratch)
+        source = _source(project, answers, work / "template")
+        clone = _clone(top, work / "project") / project.relative_to(top)
+        with _source_swapped(clone, answers, source):
+            found = _copier_check(clone)
+    available = bool(found["update_available"])
+    changes = update(project, dry_run=True).changes if available else ()
+    current, latest = str(found["current_version"]), str(found["latest_version"])
+    return UpdateCheck(project, current, latest, available, changes)
+
+
+def _copier_check(clone: Path) -> dict[str, Any]:
+    """`copier check-update --output-format json` on the clone (copier's public interface for
+    it; its Python function is internal)."""
+    import json
+    import sys
+
+    argv = [sys.executable, "-m", "copier", "check-update", "--output-format", "json", "."]
+    result = subprocess.run(argv, cwd=clone, capture_output=True, text=True, check=False)
+    try:
+        found = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        reason = result.stderr.strip().splitlines() or [f"exit {result.returncode}"]
+        raise NewappError(f"copier could not check for an update: {reason[-1]}") from None
+    return dict(found)
+
+
+def show_check(outcome: UpdateCheck, *, as_json: bool) -> None:
+    """Print the check: JSON for a bot, or words and the changes for a person."""
+    from newapp import ui
+
+    if as_json:
+        import json
+
+        ui.say(json.dumps(outcome.to_dict(), indent=2))
+        return
+    name = outcome.project.name
+    if not outcome.update_available:
+        ui.say(f"{name} is up to date with newapp's template {outcome.latest_version}.")
+        return
+    ui.say(
+        f"{name} is at newapp's template {outcome.current_version}; "
+        f"{outcome.latest_version} is available. `newapp update` would change:"
+    )
+    ui.show_files("", outcome.changes)
+
+
 # --- Refusals: checked before anything is cloned or written ---------------------------------
 
 
@@ -313,20 +397,25 @@ def _packaged_source(project: Path, ref: str, work: Path) -> _Source:
 
 def _merge(clone: Path, answers: Mapping[str, Any], source: _Source, data: dict[str, Any]) -> None:
     """Run copier's update in the clone, with `_src_path` swapped for `source` for the run."""
-    answers_file = clone / ANSWERS_FILE
-    original = answers.get("_src_path")
-    swap = source.url != original
-    if swap:
-        _set_answers(answers_file, {"_src_path": source.url})
-        # copier refuses a dirty project; the swap is ours, so hide it from git's status.
-        _git(clone, "update-index", "--skip-worktree", "--", ANSWERS_FILE)
-    try:
+    with _source_swapped(clone, answers, source):
         _copier_update(clone, data, source.vcs_ref)
+    if source.url != answers.get("_src_path"):
+        _set_answers(clone / ANSWERS_FILE, {"_src_path": answers.get("_src_path")})
+
+
+@contextmanager
+def _source_swapped(clone: Path, answers: Mapping[str, Any], source: _Source) -> Iterator[None]:
+    """The clone's answers name `source` as the template while the block runs copier."""
+    if source.url == answers.get("_src_path"):
+        yield
+        return
+    _set_answers(clone / ANSWERS_FILE, {"_src_path": source.url})
+    # copier refuses a dirty project; the swap is ours, so hide it from git's status.
+    _git(clone, "update-index", "--skip-worktree", "--", ANSWERS_FILE)
+    try:
+        yield
     finally:
-        if swap:
-            _git(clone, "update-index", "--no-skip-worktree", "--", ANSWERS_FILE)
-    if swap:
-        _set_answers(answers_file, {"_src_path": original})
+        _git(clone, "update-index", "--no-skip-worktree", "--", ANSWERS_FILE)
 
 
 def _copier_update(clone: Path, data: dict[str, Any], vcs_ref: str | None) -> None:
