@@ -59,3 +59,18 @@ def test_the_virtualenv_step_names_a_python_the_project_can_be_installed_in(
 ) -> None:
     steps = ui.next_steps("svc", {**ANSWERS, "python_version": python_version})
     assert steps[1].startswith(f"{venv} && . .venv/bin/activate")
+
+
+@pytest.mark.parametrize(
+    ("python_version", "noted"),
+    [("3.11", False), (THIS, False), (NEWER, True)],
+    ids=["older-than-this", "this", "newer-than-this"],
+)
+def test_a_project_for_a_newer_python_says_how_to_get_one_or_make_it_for_this(
+    python_version: str, noted: bool
+) -> None:
+    note = ui.python_note({**ANSWERS, "python_version": python_version})
+    assert (note is not None) == noted
+    if note is not None:
+        assert f"Python {NEWER} or newer" in note and f"python{NEWER}" in note
+        assert f"--data python_version={THIS}" in note

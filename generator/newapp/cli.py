@@ -371,6 +371,9 @@ def _report(outcome: Any, answers: dict[str, Any], target: Path, *, dry_run: boo
         ui.show_files("Replaced (--force)", [r for r in rows if r[0] == "overwrite"])
     ui.say(f"Created {outcome.dest} ({len(rows)} files).")
     label = os.path.relpath(outcome.dest) if not str(target).startswith("/") else str(outcome.dest)
+    note = ui.python_note(answers)
+    if note is not None:
+        ui.tell(note)
     ui.show_list("Next steps", ui.next_steps(label, answers), commands=True)
 
 

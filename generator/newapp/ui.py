@@ -205,6 +205,20 @@ def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
     return steps + _first_look(answers)
 
 
+def python_note(answers: Mapping[str, Any]) -> str | None:
+    """What to know when the project needs a newer Python than the one running newapp (pip
+    would refuse to install it there): how to get one, or how to make it for this Python."""
+    venv = _venv_python(answers)
+    if venv == "python":
+        return None
+    wanted, here = answers["python_version"], f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return (
+        f"The project needs Python {wanted} or newer (python_version) and newapp runs on "
+        f"{here}: install {venv} (for example `uv python install {wanted}`), or make the "
+        f"project for this Python with --data python_version={here}."
+    )
+
+
 def _venv_python(answers: Mapping[str, Any]) -> str:
     """The Python to make the project's virtualenv with: this one, unless it is older than the
     project's lowest (pip would refuse to install the project into it)."""
