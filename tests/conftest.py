@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from projects import Project, Variant, builder
+from projects import MAIN, Project, Variant, builder, start
 
 if TYPE_CHECKING:
     from postgres import Cluster
+    from support import Server
 
 REPO = Path(__file__).resolve().parents[1]
 # In CI (CI=true) every component the suite needs is installed by .ci/run: a test that would
@@ -67,6 +68,27 @@ def tree(root: Path) -> dict[str, bytes]:
 def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Project]:
     """Generated projects, each rendered and installed in a fresh virtualenv once per worker."""
     return builder(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def servers(
+    projects: Callable[[Variant], Project], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Server]]:
+    """The production server of each framework's main project (`servers("flask")`), started
+    once on first use and stopped at the end; its tests share the main build's xdist group."""
+    from support import stop
+
+    started: dict[str, Server] = {}
+
+    def server(framework: str) -> Server:
+        if framework not in started:
+            log_dir = tmp_path_factory.mktemp(f"{framework}-server")
+            started[framework] = start(projects(MAIN[framework]), log_dir)
+        return started[framework]
+
+    yield server
+    for running in started.values():
+        stop(running)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,25 +91,6 @@ CHECKS = {
 
 
 # --- Fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def servers(
-    projects: Callable[[Variant], Project], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[str], Server]]:
-    """The production server of each framework's main project, started once, on first use."""
-    started: dict[str, Server] = {}
-
-    def server(framework: str) -> Server:
-        if framework not in started:
-            started[framework] = start(
-                projects(MAIN[framework]), tmp_path_factory.mktemp(f"{framework}-server")
-            )
-        return started[framework]
-
-    yield server
-    for running in started.values():
-        stop(running)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from projects import (
     FASTAPI_WEB_IO,
     FLASK_WEB_TYPED,
     FRAMEWORKS,
-    MAIN,
     Project,
     Variant,
     by_variant,
@@ -34,24 +33,6 @@ HEAD_SECONDS = 10  # the servers' deadline for a whole request head
 BODY_SECONDS = 20  # the generated apps' BODY_TIMEOUT default
 BODY_LIMIT = 1024 * 1024  # their MAX_CONTENT_LENGTH default
 KIB = 1024
-
-
-@pytest.fixture(scope="module")
-def servers(
-    projects: Callable[[Variant], Project], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[str], Server]]:
-    """Each framework's main project's server, started once for this module, on first use."""
-    started: dict[str, Server] = {}
-
-    def server(framework: str) -> Server:
-        if framework not in started:
-            log_dir = tmp_path_factory.mktemp(f"{framework}-hostile")
-            started[framework] = start(projects(MAIN[framework]), log_dir)
-        return started[framework]
-
-    yield server
-    for running in started.values():
-        stop(running)
 
 
 # --- Slow clients ----------------------------------------------------------------------------
