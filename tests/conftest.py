@@ -130,6 +130,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: -sizes.get(_group(item) or "", 0))  # stable: files keep order
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """On an xdist worker with --dist loadgroup, a grouped test's id must carry its group
+    (xdist's only channel to the scheduler): without it each worker would build every project."""
+    if getattr(item.config.option, "loadgroup", False) and _group(item) and "@" not in item.nodeid:
+        pytest.fail(
+            "--dist loadgroup is not grouping tests with this pytest (pytest-xdist#1386); "
+            "install newapp's test extra, which pins a pytest it works with",
+            pytrace=False,
+        )
+
+
 def _group(item: pytest.Item) -> str | None:
     mark = item.get_closest_marker("xdist_group")
     if mark is None:
