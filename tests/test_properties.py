@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,11 +13,15 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from newapp.cli import app
+from projects import CURRENT
 from support import clean_env, install, make_venv, render, uv_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("properties")]
 
 FIELDS = ["project_name", "package_name", "description", "author_name"]
+# The projects are installed into a virtualenv of this Python: they must support it (the
+# default python_version may be newer than the one running the tests).
+THIS_PYTHON = {"python_version": CURRENT}
 # Plain text and the characters that break file formats: quotes, backslashes, TOML/YAML and
 # Jinja syntax, line breaks, non-ASCII.
 TRICKY = st.text(
@@ -29,11 +34,11 @@ TRICKY = st.text(
 def runtime(tmp_path_factory: pytest.TempPathFactory, template_copy: Path) -> Path:
     """A virtualenv holding both frameworks' runtime dependencies, to import rendered code."""
     root = tmp_path_factory.mktemp("properties")
-    python = make_venv(root / "venv")
+    python = make_venv(root / "venv", sys.executable)
     for framework in ("flask", "fastapi"):
         project = render(
             root / framework,
-            {"framework": framework, "project_name": f"dep-{framework}"},
+            {"framework": framework, "project_name": f"dep-{framework}", **THIS_PYTHON},
             template=template_copy,
         )
         install(python, project, extras=(), editable=False)
@@ -86,6 +91,7 @@ def test_any_answer_is_refused_or_makes_an_importable_project(
     with tempfile.TemporaryDirectory() as tmp:
         dest = Path(tmp) / "out"
         args = ["create", str(dest), "--framework", framework, "--yes"]
+        args += ["--data", f"python_version={THIS_PYTHON['python_version']}"]
         if field != "project_name":
             args += ["--name", "prop"]
         result = CliRunner().invoke(app, [*args, "--data", f"{field}={value}"])
