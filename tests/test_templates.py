@@ -230,7 +230,8 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
         *(case.files(ONLY_WEB) if case.app_kind == "web" else set()),
         *(case.files(ONLY_CI) if case.ci else set()),
     }
-    if flask and (case.answers.get("auto_docs", True) or case.answers.get("type_validation", True)):
+    api = case.app_kind == "api"  # docs and typed validation default to yes for an API only
+    if flask and (case.answers.get("auto_docs", api) or case.answers.get("type_validation", api)):
         wanted |= case.files(ONLY_FLASK_OPENAPI)
     if case.database != "none":
         wanted |= case.files(ONLY_DATABASE[case.framework])

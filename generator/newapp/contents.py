@@ -71,7 +71,7 @@ def _extras(answers: Mapping[str, Any], flask: bool) -> list[Item]:
             Item(
                 "request validation with pydantic models, and an OpenAPI document (flask-openapi3)",
                 "src/{package}/app.py",
-                "OpenAPI(",
+                "DocumentedAPI(",
             )
         )
         if answers["auto_docs"]:
@@ -161,7 +161,7 @@ def _database(answers: Mapping[str, Any], flask: bool) -> list[Item]:
 
 def _engine_proof(answers: Mapping[str, Any], flask: bool) -> str:
     if flask:
-        return "SQLAlchemy(model_class=Base)"  # Flask-SQLAlchemy makes the engine
+        return "SQLAlchemy(model_class=Base"  # Flask-SQLAlchemy makes the engine
     return "create_async_engine(" if answers["async_ok"] else "create_engine("
 
 
