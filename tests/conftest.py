@@ -119,17 +119,6 @@ def pytest_runtest_makereport(
     return report
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The biggest xdist groups first: --dist loadgroup hands groups out in collection order,
-    so the long ones start at once and the small tests fill the workers' gaps at the end."""
-    sizes: dict[str, int] = {}
-    for item in items:
-        group = _group(item)
-        if group is not None:
-            sizes[group] = sizes.get(group, 0) + 1
-    items.sort(key=lambda item: -sizes.get(_group(item) or "", 0))  # stable: files keep order
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """On an xdist worker with --dist loadgroup, a grouped test's id must carry its group
