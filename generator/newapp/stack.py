@@ -73,3 +73,56 @@ def database_stack(answers: Mapping[str, object]) -> Stack | None:
         routes=routes,
         why=why,
     )
+
+
+# (framework, app_kind) -> (the sign-in stack in words, why). An API's callers are programs,
+# which send a token with each request; a site's are people in a browser, which keeps a cookie.
+_AUTH: dict[tuple[str, str], tuple[str, str]] = {
+    ("fastapi", "api"): (
+        "bearer tokens: the OAuth2 password flow as FastAPI's docs teach it "
+        "(OAuth2PasswordBearer, OAuth2PasswordRequestForm), JWTs signed with PyJWT (HS256), "
+        "Argon2 password hashes from pwdlib, sign-in attempts counted by the limits library",
+        "a JSON API is called by programs, which send a token in each request's Authorization "
+        "header rather than keep a cookie; FastAPI declares the scheme in the OpenAPI document, "
+        "so the docs' Authorize button signs in",
+    ),
+    ("fastapi", "web"): (
+        "browser sessions in a signed cookie (Starlette's SessionMiddleware) behind sign-in and "
+        "sign-out pages, and bearer tokens (OAuth2 password flow, PyJWT) for the JSON API; "
+        "Argon2 password hashes from pwdlib, sign-in attempts counted by the limits library",
+        "people sign in once in a browser, which keeps a cookie it never shows to scripts; "
+        "programs calling the JSON API send a token instead, so no cookie can be used against "
+        "it from another site",
+    ),
+    ("flask", "api"): (
+        "bearer tokens from Flask-JWT-Extended (JWTs signed with HS256), Argon2 password hashes "
+        "from pwdlib, sign-in attempts counted by Flask-Limiter",
+        "a JSON API is called by programs, which send a token in each request's Authorization "
+        "header rather than keep a cookie; Flask-JWT-Extended is the kept Flask extension for "
+        "exactly that",
+    ),
+    ("flask", "web"): (
+        "browser sessions from Flask-Login behind Flask-WTF sign-in and sign-out forms, and "
+        "bearer tokens from Flask-JWT-Extended for the JSON API; Argon2 password hashes from "
+        "pwdlib, sign-in attempts counted by Flask-Limiter",
+        "people sign in once in a browser, which keeps a cookie it never shows to scripts; "
+        "programs calling the JSON API send a token instead, so no cookie can be used against "
+        "it from another site",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AuthStack:
+    """The sign-in layer of a project: what it is made of, and why for these answers."""
+
+    stack: str
+    why: str
+
+
+def auth_stack(answers: Mapping[str, object]) -> AuthStack | None:
+    """The sign-in stack for `framework` and `app_kind`; None without `auth` (or a database)."""
+    if not answers.get("auth", False) or str(answers.get("database", "sqlite")) == "none":
+        return None
+    stack, why = _AUTH[str(answers["framework"]), str(answers.get("app_kind", "api"))]
+    return AuthStack(stack, why)
