@@ -65,6 +65,17 @@ ONLY_DATABASE = {
     ],
 }
 ONLY_WEB_DATABASE = ["src/{pkg}/templates/items.html"]
+# What sign-in (auth, the default with a database) adds: the same shape in both frameworks.
+AUTH_FILES = [
+    "src/{pkg}/security.py",
+    "src/{pkg}/users.py",
+    "src/{pkg}/auth.py",
+    "tests/test_auth.py",
+]
+ONLY_AUTH = {
+    "flask": [*AUTH_FILES, "src/{pkg}/migrations/versions/0002_create_users.py"],
+    "fastapi": [*AUTH_FILES, "src/{pkg}/migrations/versions/rev_0002_create_users.py"],
+}
 ONLY_WEB = [
     "src/{pkg}/templates/base.html",
     "src/{pkg}/templates/index.html",
@@ -237,6 +248,7 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
         wanted |= case.files(ONLY_DATABASE[case.framework])
         wanted |= case.files(ONLY_WEB_DATABASE) if case.app_kind == "web" else set()
         wanted |= case.files(["compose.yaml"]) if case.database == "postgresql" else set()
+        wanted |= case.files(ONLY_AUTH[case.framework]) if case.answers.get("auth", True) else set()
     assert files == wanted
 
 
@@ -256,8 +268,9 @@ def test_no_debug_server_anywhere(rendered: tuple[Case, Path]) -> None:
         if path.is_file():
             text = path.read_text()
             assert "debug=True" not in text, path
-            # asyncio.run() is no server: the async migrations and their tests use it.
-            served = text.replace("asyncio.run(", "")
+            # asyncio.run() is no server: the async migrations and their tests use it, nor is
+            # subprocess.run(), how the sign-in tests run `create-user`.
+            served = text.replace("asyncio.run(", "").replace("subprocess.run(", "")
             assert ".run(" not in served or path.name == "__main__.py", path
 
 
