@@ -87,12 +87,12 @@ _AUTH: dict[tuple[str, str], tuple[str, str]] = {
         "so the docs' Authorize button signs in",
     ),
     ("fastapi", "web"): (
-        "browser sessions in a signed cookie (Starlette's SessionMiddleware) behind sign-in and "
-        "sign-out pages, and bearer tokens (OAuth2 password flow, PyJWT) for the JSON API; "
-        "Argon2 password hashes from pwdlib, sign-in attempts counted by the limits library",
-        "people sign in once in a browser, which keeps a cookie it never shows to scripts; "
-        "programs calling the JSON API send a token instead, so no cookie can be used against "
-        "it from another site",
+        "bearer tokens for the JSON API: the OAuth2 password flow (OAuth2PasswordBearer, "
+        "OAuth2PasswordRequestForm), JWTs signed with PyJWT (HS256), Argon2 password hashes "
+        "from pwdlib, sign-in attempts counted by the limits library; the items page has no "
+        "sign-in of its own yet (browser sessions are not generated)",
+        "programs calling the JSON API send a token in each request's Authorization header, "
+        "so no cookie of a signed-in browser can be used against it from another site",
     ),
     ("flask", "api"): (
         "bearer tokens from Flask-JWT-Extended (JWTs signed with HS256), Argon2 password hashes "
@@ -102,12 +102,11 @@ _AUTH: dict[tuple[str, str], tuple[str, str]] = {
         "exactly that",
     ),
     ("flask", "web"): (
-        "browser sessions from Flask-Login behind Flask-WTF sign-in and sign-out forms, and "
-        "bearer tokens from Flask-JWT-Extended for the JSON API; Argon2 password hashes from "
-        "pwdlib, sign-in attempts counted by Flask-Limiter",
-        "people sign in once in a browser, which keeps a cookie it never shows to scripts; "
-        "programs calling the JSON API send a token instead, so no cookie can be used against "
-        "it from another site",
+        "bearer tokens for the JSON API from Flask-JWT-Extended (JWTs signed with HS256), "
+        "Argon2 password hashes from pwdlib, sign-in attempts counted by Flask-Limiter; the "
+        "items page has no sign-in of its own yet (browser sessions are not generated)",
+        "programs calling the JSON API send a token in each request's Authorization header, "
+        "so no cookie of a signed-in browser can be used against it from another site",
     ),
 }
 
