@@ -41,7 +41,7 @@ def render(dst: Path, answers: Mapping[str, Any], template: Path = REPO_ROOT) ->
     """Render `template` with `answers` (the rest defaulted) into `dst`, as newapp does."""
     import copier  # imported here: copier is slow to import and only some tests render
 
-    with warnings.catch_warnings(), _jinja_compiles_once():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DirtyLocalWarning while the templates are being edited
         # vcs_ref HEAD: in a git checkout copier would otherwise render the latest tag.
         copier.run_copy(
@@ -60,11 +60,12 @@ _COMPILED: dict[tuple[Any, ...], Any] = {}
 
 
 @contextlib.contextmanager
-def _jinja_compiles_once() -> Iterator[None]:
+def jinja_compiles_once() -> Iterator[None]:
     """Keep the code Jinja compiles a template source to, across renders in this process.
 
     copier makes a new Jinja environment for every render, so each of the hundreds of renders
-    in a run compiled the same sources again: two thirds of a render's time. The key holds
+    in a run (newapp's, copier's, pytest-copie's) compiled the same sources again: two thirds
+    of a render's time. The key holds
     everything the compiled code depends on (the source, its names, the environment's syntax
     and extensions), so a render's output is what it would be without this.
     """
