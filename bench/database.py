@@ -46,6 +46,7 @@ from servers import base_env
 LUA = BENCH / "items.lua"
 # On a server's PYTHONPATH with CONNECT_LOG set: counts its sqlite3.connect calls in that file.
 CONNECT_COUNTER = APPS / "connects"
+NAIVE_EXTRA = {"fastapi": ["uvicorn[standard]"]}
 SEED = 1000  # items in every database before the first request
 BASE_PORT = 18500
 DRAIN_SECONDS = 0.5  # let the requests still queued in a server finish before the next run
@@ -175,7 +176,9 @@ def render(variant: str, database: str, template: Path) -> envs.Project:
     project = envs.Project(spec.framework, name.replace("-", "_"), path, venv)
     if not (path / "src" / project.package / "db.py").exists():
         raise RuntimeError(f"{template} renders no database layer (no src/{project.package}/db.py)")
-    envs.new_venv(venv, [str(path)])
+    # uvicorn for the naive FastAPI contender (the server FastAPI's docs start with); the
+    # generated projects serve with granian and do not depend on it.
+    envs.new_venv(venv, [str(path), *NAIVE_EXTRA.get(spec.framework, [])])
     return project
 
 
