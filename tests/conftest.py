@@ -35,6 +35,15 @@ def copy_template(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _jinja_compiles_once() -> Iterator[None]:
+    """Every render in this process compiles a template source once (support.py says why)."""
+    from support import jinja_compiles_once
+
+    with jinja_compiles_once():
+        yield
+
+
 @pytest.fixture(scope="session")
 def template_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_template(tmp_path_factory.mktemp("template"))
@@ -68,6 +77,18 @@ def tree(root: Path) -> dict[str, bytes]:
 def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Project]:
     """Generated projects, each rendered and installed in a fresh virtualenv once per worker."""
     return builder(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the run's projects (MYPY_CACHE_DIR), shared by the xdist workers: the
+    libraries they share (FastAPI, pydantic, SQLAlchemy...) are analysed once, not once a
+    project. mypy writes each cache file whole (a temporary file renamed), and drops an entry
+    whose data and metadata disagree, so runs at the same time cannot corrupt it."""
+    base = tmp_path_factory.getbasetemp()
+    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "mypy-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
 
 
 @pytest.fixture(scope="session")
