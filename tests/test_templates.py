@@ -36,7 +36,12 @@ COMMON = [
     "tests/test_app.py",
     "tests/test_main.py",
 ]
-ONLY_FLASK = ["src/{pkg}/server_conf.py", "src/{pkg}/errors.py"]
+ONLY_FLASK = [
+    "src/{pkg}/server_conf.py",
+    "src/{pkg}/errors.py",
+    "src/{pkg}/front.py",
+    "tests/test_front.py",
+]
 # Flask with pydantic models (auto_docs or type_validation): its OpenAPI document's shaping.
 ONLY_FLASK_OPENAPI = ["src/{pkg}/apidoc.py"]
 ONLY_FASTAPI = ["src/{pkg}/settings.py", "src/{pkg}/middleware.py", "src/{pkg}/errors.py"]
@@ -70,6 +75,8 @@ ONLY_WEB = [
     "src/{pkg}/templates/index.html",
     "src/{pkg}/static/style.css",
 ]
+# FastAPI's error pages for browsers (Flask's are Werkzeug's own).
+ONLY_FASTAPI_WEB = ["src/{pkg}/error_pages.py", "src/{pkg}/templates/error.html"]
 ONLY_CI = [".github/workflows/ci.yml"]
 
 
@@ -233,6 +240,8 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
     api = case.app_kind == "api"  # docs and typed validation default to yes for an API only
     if flask and (case.answers.get("auto_docs", api) or case.answers.get("type_validation", api)):
         wanted |= case.files(ONLY_FLASK_OPENAPI)
+    if not flask and not api:
+        wanted |= case.files(ONLY_FASTAPI_WEB)
     if case.database != "none":
         wanted |= case.files(ONLY_DATABASE[case.framework])
         wanted |= case.files(ONLY_WEB_DATABASE) if case.app_kind == "web" else set()
