@@ -69,7 +69,12 @@ ONLY_WEB = [
     "src/{pkg}/templates/base.html",
     "src/{pkg}/templates/index.html",
     "src/{pkg}/static/style.css",
+    "src/{pkg}/static/favicon.svg",
+    "src/{pkg}/static/vendor/pico/pico.classless.min.css",
+    "src/{pkg}/static/vendor/pico/LICENSE.md",
 ]
+# Flask answers browsers' errors with a page (FastAPI answers JSON to every client).
+ONLY_FLASK_WEB = ["src/{pkg}/templates/error.html"]
 ONLY_CI = [".github/workflows/ci.yml"]
 
 
@@ -228,6 +233,7 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
         *case.files(COMMON),
         *case.files(ONLY_FLASK if flask else ONLY_FASTAPI),
         *(case.files(ONLY_WEB) if case.app_kind == "web" else set()),
+        *(case.files(ONLY_FLASK_WEB) if flask and case.app_kind == "web" else set()),
         *(case.files(ONLY_CI) if case.ci else set()),
     }
     api = case.app_kind == "api"  # docs and typed validation default to yes for an API only
