@@ -38,7 +38,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore:Dirty template changes"),
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (Debian package: chromium)"),
-    pytest.mark.timeout(300),
 ]
 
 AXE = Path(__file__).parent / "data" / "axe-core" / "axe.min.js"
