@@ -74,9 +74,13 @@ ONLY_WEB = [
     "src/{pkg}/templates/base.html",
     "src/{pkg}/templates/index.html",
     "src/{pkg}/static/style.css",
+    "src/{pkg}/static/favicon.svg",
+    "src/{pkg}/static/vendor/pico/pico.classless.min.css",
+    "src/{pkg}/static/vendor/pico/LICENSE.md",
+    "src/{pkg}/templates/error.html",
 ]
-# FastAPI's error pages for browsers (Flask's are Werkzeug's own).
-ONLY_FASTAPI_WEB = ["src/{pkg}/error_pages.py", "src/{pkg}/templates/error.html"]
+# FastAPI's error pages for browsers (Flask's come from its error handlers in errors.py).
+ONLY_FASTAPI_WEB = ["src/{pkg}/error_pages.py"]
 ONLY_CI = [".github/workflows/ci.yml"]
 
 

@@ -48,9 +48,9 @@ def _app(answers: Mapping[str, Any], flask: bool) -> list[Item]:
         items.append(
             Item(
                 f"HTML pages for people: a base layout and an index page ({templating}), "
-                "and a static folder",
+                "styled by Pico CSS from the static folder (no CDN), usable by keyboard alone",
                 "src/{package}/templates/base.html",
-                "<html",
+                "pico.classless.min.css",
             )
         )
     else:
