@@ -65,10 +65,10 @@ def setup(framework: str) -> envs.Project:
     shutil.rmtree(path, ignore_errors=True)
     name = f"ops-{framework}"
     cmd = [envs.bin_of("newapp"), "create", "--yes", "--framework", framework, "--name", name]
-    run(
-        [*cmd, *envs.AUTHOR, str(path)],
-        env={**envs.template_env(), "NEWAPP_TEMPLATE_DIR": str(template)},
-    )
+    # For the Python running this (the default, 3.14, may not be on the machine).
+    here = f"python_version={sys.version_info.major}.{sys.version_info.minor}"
+    env = {**envs.template_env(), "NEWAPP_TEMPLATE_DIR": str(template)}
+    run([*cmd, *envs.AUTHOR, "--data", here, str(path)], env=env)
     project = envs.Project(framework, name.replace("-", "_"), path, WORK / f"ops-venv-{framework}")
     envs.new_venv(project.venv, [str(path)])
     return project
