@@ -35,6 +35,15 @@ def copy_template(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _jinja_compiles_once() -> Iterator[None]:
+    """Every render in this process compiles a template source once (support.py says why)."""
+    from support import jinja_compiles_once
+
+    with jinja_compiles_once():
+        yield
+
+
 @pytest.fixture(scope="session")
 def template_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_template(tmp_path_factory.mktemp("template"))
