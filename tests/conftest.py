@@ -80,6 +80,18 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Pr
 
 
 @pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the run's projects (MYPY_CACHE_DIR), shared by the xdist workers: the
+    libraries they share (FastAPI, pydantic, SQLAlchemy...) are analysed once, not once a
+    project. mypy writes each cache file whole (a temporary file renamed), and drops an entry
+    whose data and metadata disagree, so runs at the same time cannot corrupt it."""
+    base = tmp_path_factory.getbasetemp()
+    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "mypy-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
+
+
+@pytest.fixture(scope="session")
 def servers(
     projects: Callable[[Variant], Project], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[str], Server]]:

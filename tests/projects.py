@@ -8,10 +8,14 @@ rendered and installed once in the whole run, on one worker.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import shutil
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -172,22 +176,42 @@ def builder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Pro
 
 
 class Venvs:
-    """One fresh virtualenv per Python and dependency set, on this worker: the first project
-    with those dependencies installs them, later ones install only themselves (--no-deps)."""
+    """One fresh virtualenv per Python and dependency set for the whole run, shared by every
+    xdist worker: the first project with those dependencies installs them, later ones (on any
+    worker) install only themselves (--no-deps). A file lock per virtualenv orders the installs
+    into it, so two workers never make the same one twice."""
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
-        self._factory = tmp_path_factory
-        self._made: dict[tuple[str, tuple[str, ...]], Path] = {}
+        base = tmp_path_factory.getbasetemp()
+        # Under xdist each worker's folder (popen-gw0, ...) is inside the run's: share that.
+        shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+        self._root = shared / "venvs"
+        self._root.mkdir(exist_ok=True)
 
     def install(self, python: str | Path, project: Path, editable: bool) -> Path:
-        key = (str(python), dependencies(project))
-        if key in self._made:
-            install(self._made[key], project, editable=editable, deps=False)
-            return self._made[key]
-        venv_python = make_venv(self._factory.mktemp("venv") / ".venv", python)
-        install(venv_python, project, editable=editable)
-        self._made[key] = venv_python
-        return venv_python
+        key = hashlib.sha256(repr((str(python), dependencies(project))).encode()).hexdigest()
+        folder = self._root / key[:12]
+        with _locked(self._root / f"{key[:12]}.lock"):
+            if (folder / "complete").is_file():
+                venv_python = folder / ".venv" / "bin" / "python"
+                install(venv_python, project, editable=editable, deps=False)
+                return venv_python
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed install left
+            venv_python = make_venv(folder / ".venv", python)
+            install(venv_python, project, editable=editable)
+            (folder / "complete").touch()
+            return venv_python
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file at `path` (made if missing), across processes."""
+    with path.open("a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
 
 
 def dependencies(project: Path) -> tuple[str, ...]:

@@ -27,14 +27,14 @@ CACHES = (".venv", "data", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_a_new_columns_migration_passes_the_projects_own_checks(
-    projects: Any, framework: str, tmp_path: Path
+    projects: Any, mypy_cache: Path, framework: str, tmp_path: Path
 ) -> None:
     project = projects(MAIN[framework])
     # A copy, so the shared project stays as made; its virtualenv serves, with the copy's
     # package first on the path.
     copy = tmp_path / "project"
     shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns(*CACHES))
-    env = project.env(PYTHONPATH=str(copy / "src"))
+    env = project.env(PYTHONPATH=str(copy / "src"), MYPY_CACHE_DIR=str(mypy_cache))
     models = copy / "src" / project.package / "models.py"
     assert DESCRIPTION in models.read_text()
     models.write_text(models.read_text().replace(DESCRIPTION, DESCRIPTION + PRICE))

@@ -112,13 +112,6 @@ def one_per_build(variants: list[Variant]) -> list[Variant]:
     return list(firsts.values())
 
 
-@pytest.fixture(scope="session")
-def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for this worker's projects: the libraries they share (FastAPI, pydantic,
-    SQLAlchemy...) are analysed once, not once a project."""
-    return tmp_path_factory.mktemp("mypy-cache")
-
-
 @pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize(
     "variant", by_variant(one_per_build([*MAIN.values(), *OTHER_PYTHONS, *DISTINCT]))
