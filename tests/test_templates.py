@@ -35,6 +35,9 @@ COMMON = [
     "tests/conftest.py",
     "tests/test_app.py",
     "tests/test_main.py",
+    # Operations (issue 20): the same modules in both frameworks, each with its tests.
+    *(f"src/{{pkg}}/{part}.py" for part in ("requestid", "logs", "metrics", "tracing")),
+    *(f"tests/test_{part}.py" for part in ("requestid", "logs", "metrics", "tracing")),
 ]
 ONLY_FLASK = [
     "src/{pkg}/server_conf.py",

@@ -175,7 +175,7 @@ def _production(answers: Mapping[str, Any], flask: bool) -> list[Item]:
         Item(
             f"`python -m <package>` starts {server}, which stops gracefully on SIGTERM",
             "src/{package}/__main__.py",
-            "server_conf.server()" if flask else "granian",
+            "server_conf.server(log_config).serve()" if flask else "granian",
         ),
         Item(
             "settings from environment variables; "
