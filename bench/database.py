@@ -46,8 +46,10 @@ from servers import base_env
 LUA = BENCH / "items.lua"
 # On a server's PYTHONPATH with CONNECT_LOG set: counts its sqlite3.connect calls in that file.
 CONNECT_COUNTER = APPS / "connects"
+NAIVE_EXTRA = {"fastapi": ["uvicorn[standard]"]}
 SEED = 1000  # items in every database before the first request
 BASE_PORT = 18500
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DRAIN_SECONDS = 0.5  # let the requests still queued in a server finish before the next run
 DATABASES = ("sqlite", "postgresql")
 WITHIN_BEST = 0.90  # a pool size "serves as well" as the best one within 10 %
@@ -175,7 +177,9 @@ def render(variant: str, database: str, template: Path) -> envs.Project:
     project = envs.Project(spec.framework, name.replace("-", "_"), path, venv)
     if not (path / "src" / project.package / "db.py").exists():
         raise RuntimeError(f"{template} renders no database layer (no src/{project.package}/db.py)")
-    envs.new_venv(venv, [str(path)])
+    # uvicorn for the naive FastAPI contender (the server FastAPI's docs start with); the
+    # generated projects serve with granian and do not depend on it.
+    envs.new_venv(venv, [str(path), *NAIVE_EXTRA.get(spec.framework, [])])
     return project
 
 
@@ -328,15 +332,49 @@ def sqlite_connects(server: Server) -> int:
     return log.stat().st_size if log is not None and log.exists() else 0
 
 
+def process_tree(pid: int) -> list[int]:
+    """pid and its descendants (a server's supervisor and workers)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [pid, *(p for child in children for p in process_tree(int(child)))]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (those still running)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / CLOCK_TICKS
+
+
+def backends(cluster: pg.Cluster | None, database: str) -> list[int]:
+    """The PostgreSQL backend processes serving `database` now."""
+    if cluster is None or not database:
+        return []
+    query = f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"
+    return [int(pid) for pid in cluster.sql(query).split()]
+
+
 def one_run(
     server: Server, load: DbLoad, cluster: pg.Cluster | None, seconds: int | None = None
 ) -> dict[str, float]:
     """One wrk run; (PostgreSQL) the connections the server holds, sampled mid-run, and the
-    connections it opened during the run (a pool that closes and reopens them churns)."""
+    connections it opened during the run (a pool that closes and reopens them churns); the CPU
+    time the server's processes and (PostgreSQL) its backends used per request, which the other
+    programs on a shared machine change far less than they change requests/s."""
     length = seconds or load.seconds
     measured = cluster is not None and bool(server.database)
     before = cluster.sessions(server.database) if cluster is not None and measured else 0
     connects = sqlite_connects(server)
+    app = process_tree(server.group.proc.pid)
+    serving = backends(cluster, server.database)
+    app_cpu, db_cpu = cpu_seconds(app), cpu_seconds(serving)
     proc = start_wrk(load, server.port, length)
     connections = opened = float("nan")
     if cluster is not None and measured:
@@ -344,6 +382,10 @@ def one_run(
         connections = float(cluster.connections(server.database))
     raw = wrk_json(proc, length)
     time.sleep(DRAIN_SECONDS)
+    app_cpu = cpu_seconds(app) - app_cpu
+    # Backends that came and went during the run are missed: "opened" shows whether there were.
+    db_cpu = cpu_seconds(sorted(set(serving) | set(backends(cluster, server.database)))) - db_cpu
+    served = max(raw["requests"], 1)
     if cluster is not None and measured:
         opened = float(cluster.sessions(server.database) - before)
     elif server.connect_log is not None:
@@ -360,6 +402,8 @@ def one_run(
         "requests": float(raw["requests"]),
         "connections": connections,
         "opened": opened,
+        "app_cpu_us": app_cpu * 1e6 / served,
+        "db_cpu_us": db_cpu * 1e6 / served if measured else float("nan"),
     }
 
 
@@ -371,7 +415,8 @@ def log_counts(log: Path) -> dict[str, int]:
 def summarize(runs: list[dict[str, float]]) -> dict[str, float]:
     """Medians over rounds; errors and requests are totals, connections held the peak,
     connections opened per run the median."""
-    out = {k: median([r[k] for r in runs]) for k in ("rps", "p50_ms", "p99_ms")}
+    measures = ("rps", "p50_ms", "p99_ms", "app_cpu_us", "db_cpu_us")
+    out = {k: median([r[k] for r in runs if r.get(k) == r.get(k)]) for k in measures}
     for key in ("errors", "non2xx", "5xx", "timeouts", "requests"):
         out[key] = sum(r[key] for r in runs)
     peaks = [r["connections"] for r in runs if r["connections"] == r["connections"]]

@@ -14,7 +14,16 @@ from common import REPO, WORK, run
 
 TEMPLATE = WORK / "template"  # copier.yml + template_* folders, no .git: no clone for anyone
 TOOLS = WORK / "venv-tools"
-AUTHOR = ["--data", "author_name=Bench", "--data", "author_email=bench@example.com"]
+# The projects target the Python running the bench (newapp's default, 3.14, may be newer than
+# it, and uv refuses to install a project into a venv of an older Python).
+AUTHOR = [
+    "--data",
+    "author_name=Bench",
+    "--data",
+    "author_email=bench@example.com",
+    "--data",
+    f"python_version={sys.version_info.major}.{sys.version_info.minor}",
+]
 EXTRA = {
     "flask": ["granian"],  # gunicorn comes with the project
     "fastapi": ["granian", "gunicorn", "uvicorn-worker"],

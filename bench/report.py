@@ -359,6 +359,7 @@ def section_database(d: dict[str, Any]) -> list[str]:
                         f"POST {of_hello['post']:.2f}x"
                     )
         lines.append("")
+    lines += db_cpu(groups)
     lines += db_pools(d)
     lines += ["Commands (run in bench/.work/db/<group>/, DATABASE_URL, HOST and PORT set):", ""]
     shown = {g["variant"]: g for g in groups.values()}  # one group per variant: the last
@@ -367,6 +368,43 @@ def section_database(d: dict[str, Any]) -> list[str]:
             if r["role"] != "pool":
                 lines.append(f"- {g['label']}, {r['name']}: `{short(r['command'])}`")
     return [*lines, ""]
+
+
+def db_cpu(groups: dict[str, Any]) -> list[str]:
+    """CPU time per request of each generated server (and its PostgreSQL backends), and GET's
+    and POST's as multiples of /hello's: what the database route costs the machine, which the
+    other programs on it change far less than requests/s."""
+    rows = []
+    for g in groups.values():
+        for r in g["rows"]:
+            if r["role"] != "generated" or "app_cpu_us" not in r["get"]:
+                continue
+            cpu = {n: r[n]["app_cpu_us"] for n in ("hello", "get", "post")}
+            db = {n: r[n]["db_cpu_us"] for n in ("get", "post")}
+            rows.append(
+                [
+                    g["label"],
+                    "SQLite" if g["database"] == "sqlite" else "PostgreSQL",
+                    *(f"{cpu[n]:.0f}" for n in ("hello", "get", "post")),
+                    f"{cpu['get'] / cpu['hello']:.1f}x",
+                    f"{cpu['post'] / cpu['hello']:.1f}x",
+                    *("-" if db[n] != db[n] else f"{db[n]:.0f}" for n in ("get", "post")),
+                ]
+            )
+    if not rows:
+        return []
+    header = ["variant", "database", "/hello", "GET", "POST", "GET / hello", "POST / hello"]
+    header += ["database GET", "database POST"]
+    return [
+        "### CPU time per request (µs; generated servers, medians over rounds)",
+        "",
+        "The server's processes' user + system CPU time during a run over the requests it "
+        "answered (/proc/<pid>/stat), and the same for the PostgreSQL backends serving its "
+        "database: unlike requests/s, barely moved by what else runs on the machine.",
+        "",
+        *table(header, rows),
+        "",
+    ]
 
 
 def db_pools(d: dict[str, Any]) -> list[str]:
@@ -441,6 +479,7 @@ HEADINGS = {
     "slowio": ("## 5.",),
     "database": ("## 6.",),
     "commands": ("## Server commands",),
+    "ops": ("## 8.",),  # written by bench/ops.py alone
 }
 CHARTED = ("startup", "render", "servers", "slowio")  # what chart.py draws
 
@@ -493,6 +532,7 @@ def write(results: dict[str, Any]) -> None:
         lines += [NOTES.read_text().strip(), ""]
     for part, make in makers.items():
         lines += make(results[part]) if part in results else kept(part, earlier)
+    lines += kept("ops", earlier)
     if "servers" in results:
         lines += section_commands(results["servers"])
     else:

@@ -35,8 +35,16 @@ COMMON = [
     "tests/conftest.py",
     "tests/test_app.py",
     "tests/test_main.py",
+    # Operations (issue 20): the same modules in both frameworks, each with its tests.
+    *(f"src/{{pkg}}/{part}.py" for part in ("requestid", "logs", "metrics", "tracing")),
+    *(f"tests/test_{part}.py" for part in ("requestid", "logs", "metrics", "tracing")),
 ]
-ONLY_FLASK = ["src/{pkg}/server_conf.py", "src/{pkg}/errors.py"]
+ONLY_FLASK = [
+    "src/{pkg}/server_conf.py",
+    "src/{pkg}/errors.py",
+    "src/{pkg}/front.py",
+    "tests/test_front.py",
+]
 # Flask with pydantic models (auto_docs or type_validation): its OpenAPI document's shaping.
 ONLY_FLASK_OPENAPI = ["src/{pkg}/apidoc.py"]
 ONLY_FASTAPI = ["src/{pkg}/settings.py", "src/{pkg}/middleware.py", "src/{pkg}/errors.py"]
@@ -80,7 +88,13 @@ ONLY_WEB = [
     "src/{pkg}/templates/base.html",
     "src/{pkg}/templates/index.html",
     "src/{pkg}/static/style.css",
+    "src/{pkg}/static/favicon.svg",
+    "src/{pkg}/static/vendor/pico/pico.classless.min.css",
+    "src/{pkg}/static/vendor/pico/LICENSE.md",
+    "src/{pkg}/templates/error.html",
 ]
+# FastAPI's error pages for browsers (Flask's come from its error handlers in errors.py).
+ONLY_FASTAPI_WEB = ["src/{pkg}/error_pages.py"]
 ONLY_CI = [".github/workflows/ci.yml"]
 
 
@@ -244,6 +258,8 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
     api = case.app_kind == "api"  # docs and typed validation default to yes for an API only
     if flask and (case.answers.get("auto_docs", api) or case.answers.get("type_validation", api)):
         wanted |= case.files(ONLY_FLASK_OPENAPI)
+    if not flask and not api:
+        wanted |= case.files(ONLY_FASTAPI_WEB)
     if case.database != "none":
         wanted |= case.files(ONLY_DATABASE[case.framework])
         wanted |= case.files(ONLY_WEB_DATABASE) if case.app_kind == "web" else set()

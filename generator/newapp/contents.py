@@ -49,9 +49,9 @@ def _app(answers: Mapping[str, Any], flask: bool) -> list[Item]:
         items.append(
             Item(
                 f"HTML pages for people: a base layout and an index page ({templating}), "
-                "and a static folder",
+                "styled by Pico CSS from the static folder (no CDN), usable by keyboard alone",
                 "src/{package}/templates/base.html",
-                "<html",
+                "pico.classless.min.css",
             )
         )
     else:
@@ -191,7 +191,7 @@ def _production(answers: Mapping[str, Any], flask: bool) -> list[Item]:
         Item(
             f"`python -m <package>` starts {server}, which stops gracefully on SIGTERM",
             "src/{package}/__main__.py",
-            "server_conf.server()" if flask else "granian",
+            "server_conf.server(log_config).serve()" if flask else "granian",
         ),
         Item(
             "settings from environment variables; "
