@@ -84,7 +84,8 @@ def marks(answers: dict[str, Any]) -> list[Mark]:
             ("README.md", "You will validate input yourself", not openapi),
             # high_concurrency: more database connections, and the README says why.
             # (The count itself is newapp.contents' promise, checked above.)
-            ("README.md", "each worker keeps 32 database connections instead of 8", io),
+            ("README.md", "each worker process runs up to 128 requests at once", io),
+            ("README.md", "each worker keeps 32 database connections instead of 8", io and db),
             ("README.md", "`src/p/server_conf.py` gives the numbers", io),
             # async_ok and needs_extensions: where to go next.
             ("README.md", "no async/await to learn", not easy_async),
