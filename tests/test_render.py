@@ -13,8 +13,10 @@ import pytest
 
 from conftest import copy_template
 
-# Jinja's sandbox caps range() at 100,000, so nest two loops to make rendering take a while.
-SLOW = "{% for i in range(100000) %}{% for j in range(40) %}{% endfor %}{% endfor %}slow\n"
+# Jinja's sandbox caps range() at 100,000, so nest two loops to make rendering take a while:
+# seconds, so that on a loaded machine the signal still lands inside the render (at 40 inner
+# rounds, a full CI run once saw the render done before the test process got to send it).
+SLOW = "{% for i in range(100000) %}{% for j in range(160) %}{% endfor %}{% endfor %}slow\n"
 
 
 @pytest.fixture(scope="module")
