@@ -13,10 +13,14 @@ import pytest
 
 from conftest import copy_template
 
-# Jinja's sandbox caps range() at 100,000, so nest two loops to make rendering take a while:
-# seconds, so that on a loaded machine the signal still lands inside the render (at 40 inner
-# rounds, a full CI run once saw the render done before the test process got to send it).
-SLOW = "{% for i in range(100000) %}{% for j in range(160) %}{% endfor %}{% endfor %}slow\n"
+# Jinja's sandbox caps range() at 100,000, so nest two loops to make rendering take a while.
+SLOW = "{% for i in range(100000) %}{% for j in range(40) %}{% endfor %}{% endfor %}slow\n"
+
+
+def _as_from_a_terminal() -> None:
+    # Ctrl-C at its default, as in a terminal: a suite started in the background (`cmd &` in a
+    # script) inherits SIGINT ignored, and Python then rightly leaves it ignored in newapp too.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +42,7 @@ def newapp(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_as_from_a_terminal,  # sets one signal: nothing a fork could deadlock on
         **kwargs,  # type: ignore[call-overload]
     )
 
