@@ -81,14 +81,12 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Pr
 
 @pytest.fixture(scope="session")
 def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for the run's projects (MYPY_CACHE_DIR), shared by the xdist workers: the
-    libraries they share (FastAPI, pydantic, SQLAlchemy...) are analysed once, not once a
-    project. mypy writes each cache file whole (a temporary file renamed), and drops an entry
-    whose data and metadata disagree, so runs at the same time cannot corrupt it."""
-    base = tmp_path_factory.getbasetemp()
-    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "mypy-cache"
-    cache.mkdir(exist_ok=True)
-    return cache
+    """One mypy cache for this worker's projects (MYPY_CACHE_DIR): the libraries they share
+    (FastAPI, pydantic, SQLAlchemy...) are analysed once, not once a project. Per worker, not
+    shared: every project has modules of the same names (tests.test_app, conftest), and two
+    runs writing them within the same second left one project's entries passing for another's
+    (a full run saw a test module "import" another project's package)."""
+    return tmp_path_factory.mktemp("mypy-cache")
 
 
 @pytest.fixture(scope="session")

@@ -443,7 +443,10 @@ def request(
     """One HTTP request to `server` on a new connection, bounded by `timeout` seconds."""
     connection = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
     try:
-        connection.request(method, path, body=body, headers=dict(headers or {}))
+        # A server may answer (a 413) and close before the whole body is sent, as HTTP allows:
+        # its answer is still there to read, as curl would.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.request(method, path, body=body, headers=dict(headers or {}))
         answer = connection.getresponse()
         return Response(
             answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()

@@ -17,6 +17,12 @@ from conftest import copy_template
 SLOW = "{% for i in range(100000) %}{% for j in range(40) %}{% endfor %}{% endfor %}slow\n"
 
 
+def _as_from_a_terminal() -> None:
+    # Ctrl-C at its default, as in a terminal: a suite started in the background (`cmd &` in a
+    # script) inherits SIGINT ignored, and Python then rightly leaves it ignored in newapp too.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def slow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_template(tmp_path_factory.mktemp("slow"))
@@ -36,6 +42,7 @@ def newapp(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_as_from_a_terminal,  # sets one signal: nothing a fork could deadlock on
         **kwargs,  # type: ignore[call-overload]
     )
 
