@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from projects import FRAMEWORKS, MAIN, Project, Variant, migrate, start
-from support import Server, free_port, request, stop
+from signin import request, sign_in
+from support import Server, free_port, stop
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 JSON = {"Content-Type": "application/json"}
@@ -287,18 +288,20 @@ def test_metrics_traces_and_logs_of_a_two_worker_server(
             OTEL_BSP_SCHEDULE_DELAY="200",  # ms: spans reach the receiver while the test waits
         )
         try:
+            # Sign-in's one POST /auth/token and the readiness probe start() polled are the
+            # only other traffic.
+            signed_in = bool(sign_in(project, server, url))
             with prometheus(f"127.0.0.1:{server.port}", tmp_path / "prometheus") as prom:
                 sent = send_requests(server)
-                # The readiness probe start() polled is the only other traffic.
                 counted = 'sum(http_requests_total{route!="/healthz"})'
-                wait_for(lambda: prom.value(counted) == SENT)
-                assert prom.value(counted) == SENT, prom.query("http_requests_total")
+                wait_for(lambda: prom.value(counted) == SENT + signed_in)
+                assert prom.value(counted) == SENT + signed_in, prom.query("http_requests_total")
                 unmatched = 'sum(http_requests_total{route="<unmatched>",status="404"})'
                 assert prom.value(unmatched) == RANDOM
                 # 40 random paths, one series for them all: every series is a route's.
                 series = {s["metric"]["route"] for s in prom.query("http_requests_total")}
                 routes = {"/items", ITEM_ROUTE[framework], "/hello", "/healthz", "<unmatched>"}
-                assert series == routes
+                assert series == routes | ({"/auth/token"} if signed_in else set())
             spans = wait_for(lambda: _all_traced(receiver, sent))
             assert spans, f"spans of {len(server_spans(receiver.snapshot()))} requests arrived"
         finally:
