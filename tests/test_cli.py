@@ -567,9 +567,9 @@ def test_the_readme_create_command_lands_in_home_and_leaves_the_checkout_clean(
         ([], True),
         (["--no-auth"], False),
         (["--database", "none"], False),
-        (["--app-kind", "web", "--framework", "fastapi"], True),
+        (["--app-kind", "web", "--framework", "fastapi"], False),
     ],
-    ids=["default", "no-auth", "no-database", "fastapi-web"],
+    ids=["default", "no-auth", "no-database", "web-not-yet"],
 )
 def test_recommend_says_which_sign_in_stack_and_why(flags: list[str], signed_in: bool) -> None:
     from newapp.stack import auth_stack
@@ -588,8 +588,18 @@ def test_recommend_says_which_sign_in_stack_and_why(flags: list[str], signed_in:
     assert expected.why.split(";")[0] in " ".join(shown.output.split())
 
 
-def test_auth_without_a_database_is_refused_with_its_fix(workdir: Path) -> None:
-    result = runner.invoke(app, ["create", "x", "--yes", "--database", "none", "--auth"])
-    assert result.exit_code != 0
-    assert "sign-in needs a database" in result.output and "--no-auth" in result.output
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--database", "none"], "sign-in needs a database"),
+        (["--app-kind", "web"], "sign-in is made for APIs only for now"),
+    ],
+    ids=["no-database", "web"],
+)
+def test_auth_where_it_cannot_be_is_refused_with_its_fix(
+    workdir: Path, flags: list[str], said: str
+) -> None:
+    result = runner.invoke(app, ["create", "x", "--yes", *flags, "--auth"])
+    assert result.exit_code == 2
+    assert said in result.output and "--no-auth" in result.output
     assert not (workdir / "x").exists()

@@ -17,7 +17,8 @@ import pytest
 
 from postgres import Cluster, wait_until
 from projects import POSTGRES, Project, Variant, grouped, migrate, start
-from support import Server, request, stop
+from signin import request, sign_in
+from support import Server, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -47,6 +48,7 @@ def test_database_lost_after_start_is_a_503_until_it_returns(
     migrate(project, url)
     server = start(project, tmp_path / "server", DATABASE_URL=url)
     try:
+        sign_in(project, server, url)  # the items routes need a user, where there is sign-in
         for _ in range(ROUNDS):  # every worker has served from its pool
             assert send(server, "POST", "/items", {"name": "Lamp"}).status == 201
         postgres.stop()
