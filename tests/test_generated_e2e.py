@@ -395,7 +395,9 @@ def rendered_only(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Pat
         if (framework, database) not in done:
             where = tmp_path_factory.mktemp(f"{framework}-files") / "project"
             # answered() works out the answers that follow the database (sign-in needs one).
-            variant = MAIN[framework] if database is None else answered(framework, database=database)
+            variant = MAIN[framework]
+            if database is not None:
+                variant = answered(framework, database=database)
             done[framework, database] = render(where, variant.answers())
         return done[framework, database]
 

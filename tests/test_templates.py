@@ -264,7 +264,9 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
         wanted |= case.files(ONLY_DATABASE[case.framework])
         wanted |= case.files(ONLY_WEB_DATABASE) if case.app_kind == "web" else set()
         wanted |= case.files(["compose.yaml"]) if case.database == "postgresql" else set()
-        wanted |= case.files(ONLY_AUTH[case.framework]) if case.answers.get("auth", True) else set()
+        # Sign-in: by default for an API (web pages would need browser sessions, not made yet).
+        signed_in = case.answers.get("auth", api)
+        wanted |= case.files(ONLY_AUTH[case.framework]) if signed_in else set()
     assert files == wanted
 
 
