@@ -176,7 +176,7 @@ def expected_ids(variant: Variant) -> set[str]:
     answers = dict(variant.extra)
     database = answers.get("database", "sqlite") != "none"
     upstream = variant.framework == "fastapi" and answers.get("high_concurrency", False)
-    auth = answers.get("auth", database)
+    auth = variant.code_answers()["auth"]  # the default follows the database and the kind
     return (
         HELLO
         | (ITEMS if database else set())

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template
 JSON = {"Content-Type": "application/json"}
 # More requests than workers, so each worker process answers some (each has its own pool).
 ROUNDS = 6
-UNAVAILABLE = {"detail": "database unavailable"}
+UNAVAILABLE = "database unavailable"
 
 POSTGRESQL = [
     grouped("flask-postgresql", POSTGRES["flask"]),
@@ -57,7 +57,9 @@ def test_database_lost_after_start_is_a_503_until_it_returns(
                 for _ in range(ROUNDS // 2):
                     answer = send(server, method, path, body)
                     assert (answer.status, answer.content_type) == (503, "application/json")
-                    assert answer.json() == UNAVAILABLE, answer.body
+                    # The detail, and the request's ID to find it in the log (issue 20).
+                    assert answer.json().keys() == {"detail", "request_id"}, answer.body
+                    assert answer.json()["detail"] == UNAVAILABLE, answer.body
                     assert b"\n" not in answer.body.strip()
             assert request(server, "GET", "/healthz").status == 200  # alive, only not ready
         finally:
