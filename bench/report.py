@@ -479,6 +479,7 @@ HEADINGS = {
     "slowio": ("## 5.",),
     "database": ("## 6.",),
     "commands": ("## Server commands",),
+    "ops": ("## 8.",),  # written by bench/ops.py alone
 }
 CHARTED = ("startup", "render", "servers", "slowio")  # what chart.py draws
 
@@ -531,6 +532,7 @@ def write(results: dict[str, Any]) -> None:
         lines += [NOTES.read_text().strip(), ""]
     for part, make in makers.items():
         lines += make(results[part]) if part in results else kept(part, earlier)
+    lines += kept("ops", earlier)
     if "servers" in results:
         lines += section_commands(results["servers"])
     else:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from newapp.recommend import FACTORS, Reason, recommend
-from newapp.stack import database_stack
+from newapp.stack import auth_stack, database_stack
 
 TARGET = Path(__file__).resolve().parents[1] / "template_shared" / "reasons.jinja"
 
@@ -43,6 +43,21 @@ def stack_rows() -> list[str]:
     return rows
 
 
+def auth_rows() -> list[str]:
+    """One row per framework (sign-in is made for APIs only): the stack in words, and why."""
+    rows = []
+    for framework in ("flask", "fastapi"):
+        for app_kind in ("api",):
+            answers = {"framework": framework, "app_kind": app_kind, "auth": True}
+            stack = auth_stack(answers)
+            assert stack is not None
+            key = f"{framework}/{app_kind}"
+            rows.append(
+                f"    {json.dumps(key)}: [{json.dumps(stack.stack)}, {json.dumps(stack.why)}],"
+            )
+    return rows
+
+
 def reasons_jinja() -> str:
     """The file's text: Jinja `set` statements holding FACTORS and every reason."""
     factors = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in FACTORS.items())
@@ -60,6 +75,9 @@ def reasons_jinja() -> str:
             "} -%}",
             "{%- set STACKS = {",
             *stack_rows(),
+            "} -%}",
+            "{%- set AUTH = {",
+            *auth_rows(),
             "} -%}",
             "",
         ]

@@ -55,7 +55,7 @@ LONG_PACKAGE = "p" + "_abcdefghi" * 3 + "_abcdefgh"  # 40 characters, the most a
 LONG_PROJECT = "-".join(["a12345678"] * 6) + "-abcd"  # 64 characters, the most allowed
 # The answers that decide the code, in copier.yml's asking order (the defaults of later ones
 # may follow earlier ones, so they are worked out in that order).
-CODE_QUESTIONS = ("app_kind", *FACTORS, "framework", "database")
+CODE_QUESTIONS = ("app_kind", *FACTORS, "framework", "database", "auth")
 
 
 @cache

@@ -166,16 +166,23 @@ DUMP = {
 }
 # Every operation's id, the same in both frameworks (client generators name their methods
 # after them): the hello endpoints, the items with a database, the upstream call with
-# high_concurrency (FastAPI only).
+# high_concurrency (FastAPI only), sign-in and the users where there are users.
 HELLO = {"hello", "greet", "healthz"}
 ITEMS = {"readyz", "list_items", "create_item", "get_item", "update_item", "delete_item"}
+AUTH = {"sign_in", "me", "sign_up"}
 
 
 def expected_ids(variant: Variant) -> set[str]:
     answers = dict(variant.extra)
     database = answers.get("database", "sqlite") != "none"
     upstream = variant.framework == "fastapi" and answers.get("high_concurrency", False)
-    return HELLO | (ITEMS if database else set()) | ({"upstream"} if upstream else set())
+    auth = variant.code_answers()["auth"]  # the default follows the database and the kind
+    return (
+        HELLO
+        | (ITEMS if database else set())
+        | ({"upstream"} if upstream else set())
+        | (AUTH if auth else set())
+    )
 
 
 def openapi_document(project: Project, where: Path) -> tuple[Path, dict[str, Any]]:

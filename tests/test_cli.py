@@ -93,7 +93,7 @@ def test_recommend_json_shape_is_the_readmes(workdir: Path) -> None:
     data = json.loads(result.stdout)
     readme = " ".join((REPO / "README.md").read_text().split())
     shape = readme[readme.index('`{"framework"') :].split("`", 2)[1]
-    keys = {*data, *data["reasons"][0], *data["database"]}
+    keys = {*data, *data["reasons"][0], *data["database"], *data["auth"]}
     assert {key for key in keys if f'"{key}"' not in shape} == set()
 
 
@@ -424,6 +424,7 @@ def test_fully_answered_runs_without_yes_or_terminal(workdir: Path) -> None:
         "needs_extensions": False,
         "framework": "fastapi",
         "database": "sqlite",
+        "auth": True,
         "project_name": "full",
         "package_name": "full",
         "description": "d",
@@ -558,3 +559,47 @@ def test_the_readme_create_command_lands_in_home_and_leaves_the_checkout_clean(
     assert (home / "my-app" / "pyproject.toml").is_file()
     assert f"Created {home / 'my-app'}" in result.stdout
     assert status() == before
+
+
+@pytest.mark.parametrize(
+    ("flags", "signed_in"),
+    [
+        ([], True),
+        (["--no-auth"], False),
+        (["--database", "none"], False),
+        (["--app-kind", "web", "--framework", "fastapi"], False),
+    ],
+    ids=["default", "no-auth", "no-database", "web-not-yet"],
+)
+def test_recommend_says_which_sign_in_stack_and_why(flags: list[str], signed_in: bool) -> None:
+    from newapp.stack import auth_stack
+
+    result = runner.invoke(app, ["recommend", "--json", "--yes", *flags])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    if not signed_in:
+        assert data["auth"] is None
+        return
+    project = {"framework": data["contents_for"], "app_kind": "web" if "web" in flags else "api"}
+    expected = auth_stack({**project, "auth": True, "database": "sqlite"})
+    assert expected is not None
+    assert data["auth"] == {"stack": expected.stack, "why": expected.why}
+    shown = runner.invoke(app, ["recommend", "--yes", *flags])
+    assert expected.why.split(";")[0] in " ".join(shown.output.split())
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--database", "none"], "sign-in needs a database"),
+        (["--app-kind", "web"], "sign-in is made for APIs only for now"),
+    ],
+    ids=["no-database", "web"],
+)
+def test_auth_where_it_cannot_be_is_refused_with_its_fix(
+    workdir: Path, flags: list[str], said: str
+) -> None:
+    result = runner.invoke(app, ["create", "x", "--yes", *flags, "--auth"])
+    assert result.exit_code == 2
+    assert said in result.output and "--no-auth" in result.output
+    assert not (workdir / "x").exists()

@@ -31,6 +31,7 @@ from projects import (
     Variant,
     start,
 )
+from signin import bearer, create_user, has_auth
 from support import Server, clean_env, free_port, request, run, run_ok, running_server, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -38,6 +39,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template
 TESTS = Path(__file__).resolve().parent
 EXAMPLES = os.environ.get("NEWAPP_FUZZ_EXAMPLES", "25")
 SEED = os.environ.get("NEWAPP_FUZZ_SEED", "20261203")  # "random": a new seed every run
+FUZZER = "fuzzer@example.com"  # the user the fuzzer signs in as, where the API has sign-in
 
 
 def fuzzed(name: str, variant: Variant, document: str, **env: str) -> Any:
@@ -91,6 +93,9 @@ def prepared(project: Project, tmp_path: Path) -> dict[str, str]:
         env=project.env(DATABASE_URL=url),
         timeout=120,
     )
+    if has_auth(project):  # the fuzzer signs in as this user (fuzz's Authorization header)
+        made = create_user(project, url, FUZZER)
+        assert made.returncode == 0, made.stderr
     return {"DATABASE_URL": url}
 
 
@@ -107,7 +112,8 @@ def test_schemathesis_finds_no_failure(
         database = prepared(project, tmp_path)
         server = start(project, tmp_path / "server", **database, **calls, **env)
         operations = count_operations(request(server, "GET", document).json())
-        result, exit_code = fuzz(server, document, variant.app_kind, tmp_path)
+        signed_in = bearer(server, FUZZER) if has_auth(project) else {}
+        result, exit_code = fuzz(server, document, variant.app_kind, tmp_path, signed_in)
     summary = result.stdout[-6000:] + result.stderr[-2000:]
     assert result.returncode == 0, summary
     assert "No issues found" in result.stdout or " passed" in result.stdout, summary
@@ -124,8 +130,15 @@ def count_operations(document: dict[str, Any]) -> int:
     return sum(len(methods & set(item)) for item in document["paths"].values())
 
 
-def fuzz(server: Server, document: str, app_kind: str, tmp_path: Path) -> tuple[Any, int]:
-    """schemathesis against the running server, then the server stopped: (result, exit)."""
+def fuzz(
+    server: Server,
+    document: str,
+    app_kind: str,
+    tmp_path: Path,
+    headers: dict[str, str] | None = None,
+) -> tuple[Any, int]:
+    """schemathesis against the running server (sending `headers` with every request, a
+    signed-in user's token), then the server stopped: (result, exit)."""
     try:
         result = run(
             [
@@ -146,6 +159,7 @@ def fuzz(server: Server, document: str, app_kind: str, tmp_path: Path) -> tuple[
                 "--generation-database",
                 "none",
                 "--no-color",
+                *[f"--header={name}: {value}" for name, value in (headers or {}).items()],
             ],
             cwd=tmp_path,
             env=clean_env(

@@ -17,7 +17,8 @@ import pytest
 
 from postgres import Cluster, wait_until
 from projects import FASTAPI_SYNC, MAIN, POSTGRES, Project, Variant, grouped, migrate, start
-from support import Response, Server, request, run, run_ok, stop
+from signin import request, sign_in
+from support import Response, Server, run, run_ok, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -41,7 +42,10 @@ def post_json(server: Server, path: str, body: Any, method: str = "POST") -> Res
 
 
 def serve(project: Project, log_dir: Path, url: str) -> Server:
-    return start(project, log_dir, DATABASE_URL=url)
+    """The project's server on `url`, its requests signed in as a user (where it has sign-in)."""
+    server = start(project, log_dir, DATABASE_URL=url)
+    sign_in(project, server, url)
+    return server
 
 
 def create_many(server: Server, count: int) -> list[Response]:

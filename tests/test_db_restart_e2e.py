@@ -15,7 +15,8 @@ import pytest
 
 from postgres import Cluster
 from projects import POSTGRES, Project, Variant, grouped, migrate, start
-from support import request, stop
+from signin import request, sign_in
+from support import stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -37,6 +38,7 @@ def test_first_requests_after_a_database_restart_succeed(
     migrate(project, url)
     server = start(project, tmp_path, DATABASE_URL=url)
     try:
+        sign_in(project, server, url)  # the items routes need a user, where there is sign-in
         # Fill both workers' pools: every request on a new connection, spread over the workers.
         assert {request(server, "GET", "/items").status for _ in range(REQUESTS)} == {200}
         postgres.stop()

@@ -394,10 +394,11 @@ def rendered_only(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Pat
     def get(framework: str, database: str | None = None) -> Path:
         if (framework, database) not in done:
             where = tmp_path_factory.mktemp(f"{framework}-files") / "project"
-            answers = MAIN[framework].answers()
+            # answered() works out the answers that follow the database (sign-in needs one).
+            variant = MAIN[framework]
             if database is not None:
-                answers["database"] = database
-            done[framework, database] = render(where, answers)
+                variant = answered(framework, database=database)
+            done[framework, database] = render(where, variant.answers())
         return done[framework, database]
 
     return get

@@ -59,6 +59,7 @@ def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
         child.expect("new to async")  # the reasons are shown before the choice
         answer("Framework", DOWN + "\r")  # take Flask instead
         answer("Database", DOWN + "\r")  # postgresql
+        answer("Sign-in", "\r")  # yes, the default for an API with a database
         answer("Project name", CTRL_U + "shop-api\r")
         answer("Python package name", CTRL_U + "class\r")
         child.expect("Python keyword")  # nothing rendered yet: the question is asked again
@@ -82,6 +83,7 @@ def test_interactive_create_asks_recommends_and_reasks_a_bad_answer(
     assert answers["database"] == "postgresql"
     assert answers["high_concurrency"] is True and answers["async_ok"] is False
     assert (answers["author_name"], answers["author_email"]) == ("Ada", "ada@example.org")
+    assert answers["auth"] is True
     assert (answers["python_version"], answers["port"], answers["ci"]) == ("3.15", 9000, False)
 
 
@@ -160,6 +162,7 @@ def test_at_80_columns_questions_wrap_at_words_and_errors_say_what_to_type(
             child.expect(prompt)
         child.send("\r")
         for prompt in (
+            "Sign-in",
             "Project name",
             "Python package",
             "One-line",
@@ -324,7 +327,7 @@ def test_at_100_columns_a_chosen_answer_is_echoed_whole(workdir: Path, template_
     try:
         child.expect("Database")
         child.send("\r")  # sqlite, the default, echoed after the question
-        child.expect("Python package")
+        child.expect("Sign-in")
         echoed = re.sub(CONTROL, "", child.before)
     finally:
         child.close(force=True)

@@ -260,3 +260,63 @@ def test_a_question_names_its_choices_in_the_order_it_lists_them(question: Any) 
     named = [said.find(str(value).lower()) for value in question.choice_values]
     if all(at >= 0 for at in named):  # a question that names every choice
         assert named == sorted(named), question.help
+
+
+# Sign-in follows the database and the kind: on by default for an API with a database, not
+# asked and off without one or for web pages (browser sessions are not made yet), refused when
+# asked for there; newapp and plain copier agree on each.
+AUTH_CASES = [
+    ({"database": "sqlite"}, True),
+    ({"database": "postgresql", "auth": False}, False),
+    ({"database": "none"}, False),
+    ({"database": "none", "auth": False}, False),
+    ({"database": "none", "auth": True}, "sign-in needs a database"),
+    ({"app_kind": "web", "database": "sqlite"}, False),
+    ({"app_kind": "web", "database": "sqlite", "auth": True}, "made for APIs only"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "auth"),
+    AUTH_CASES,
+    ids=[
+        "sqlite-default-yes",
+        "no-auth",
+        "none-default-no",
+        "none-no",
+        "none-yes-refused",
+        "web-default-no",
+        "web-yes-refused",
+    ],
+)
+def test_auth_follows_the_database_in_newapp_and_copier(
+    data: dict[str, Any],
+    auth: bool | str,
+    questions: QuestionSet,
+    template_copy: Path,
+    tmp_path: Path,
+) -> None:
+    if isinstance(auth, str):  # refused, with this reason
+        with pytest.raises(BadAnswer, match=auth):
+            collect(questions, data)
+        with pytest.raises(ValueError, match=auth):
+            copier_answers(template_copy, tmp_path / "out", data)
+        return
+    assert collect(questions, data)["auth"] is auth
+    assert copier_answers(template_copy, tmp_path / "out", data)["auth"] is auth
+
+
+class Refusing:
+    """An asker that fails the test if asked anything but the framework."""
+
+    def ask(self, question: Any, default: Any, validate: Any) -> Any:
+        if question.key == "auth":
+            raise AssertionError("auth was asked without a database")
+        return default
+
+    def choose_framework(self, recommendation: Any) -> str:
+        return str(recommendation.framework)
+
+
+def test_auth_is_not_asked_without_a_database(questions: QuestionSet) -> None:
+    assert collect(questions, {"database": "none"}, asker=Refusing())["auth"] is False

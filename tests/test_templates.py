@@ -35,6 +35,9 @@ COMMON = [
     "tests/conftest.py",
     "tests/test_app.py",
     "tests/test_main.py",
+    # Operations (issue 20): the same modules in both frameworks, each with its tests.
+    *(f"src/{{pkg}}/{part}.py" for part in ("requestid", "logs", "metrics", "tracing")),
+    *(f"tests/test_{part}.py" for part in ("requestid", "logs", "metrics", "tracing")),
 ]
 ONLY_FLASK = [
     "src/{pkg}/server_conf.py",
@@ -70,6 +73,17 @@ ONLY_DATABASE = {
     ],
 }
 ONLY_WEB_DATABASE = ["src/{pkg}/templates/items.html"]
+# What sign-in (auth, the default with a database) adds: the same shape in both frameworks.
+AUTH_FILES = [
+    "src/{pkg}/security.py",
+    "src/{pkg}/users.py",
+    "src/{pkg}/auth.py",
+    "tests/test_auth.py",
+]
+ONLY_AUTH = {
+    "flask": [*AUTH_FILES, "src/{pkg}/migrations/versions/0002_create_users.py"],
+    "fastapi": [*AUTH_FILES, "src/{pkg}/migrations/versions/rev_0002_create_users.py"],
+}
 ONLY_WEB = [
     "src/{pkg}/templates/base.html",
     "src/{pkg}/templates/index.html",
@@ -250,6 +264,9 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
         wanted |= case.files(ONLY_DATABASE[case.framework])
         wanted |= case.files(ONLY_WEB_DATABASE) if case.app_kind == "web" else set()
         wanted |= case.files(["compose.yaml"]) if case.database == "postgresql" else set()
+        # Sign-in: by default for an API (web pages would need browser sessions, not made yet).
+        signed_in = case.answers.get("auth", api)
+        wanted |= case.files(ONLY_AUTH[case.framework]) if signed_in else set()
     assert files == wanted
 
 
@@ -269,8 +286,9 @@ def test_no_debug_server_anywhere(rendered: tuple[Case, Path]) -> None:
         if path.is_file():
             text = path.read_text()
             assert "debug=True" not in text, path
-            # asyncio.run() is no server: the async migrations and their tests use it.
-            served = text.replace("asyncio.run(", "")
+            # asyncio.run() is no server: the async migrations and their tests use it, nor is
+            # subprocess.run(), how the sign-in tests run `create-user`.
+            served = text.replace("asyncio.run(", "").replace("subprocess.run(", "")
             assert ".run(" not in served or path.name == "__main__.py", path
 
 

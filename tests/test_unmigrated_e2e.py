@@ -17,7 +17,8 @@ import pytest
 
 from postgres import Cluster, wait_until
 from projects import FASTAPI_SYNC, MAIN, POSTGRES, Project, Variant, grouped, migrate, start
-from support import Server, request, stop
+from signin import request, sign_in
+from support import Server, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -59,6 +60,7 @@ def assert_unmigrated_then_healed(project: Project, url: str, log_dir: Path) -> 
 
         migrate(project, url)
         assert wait_until(lambda: request(server, "GET", "/readyz").status == 200, 10)
+        sign_in(project, server, url)  # where it has sign-in, the items need a user
         for number in range(ROUNDS):
             assert request(server, "GET", "/readyz").json() == {"status": "ready"}
             created = send(server, "POST", "/items", {"name": f"item {number}"})

@@ -171,7 +171,7 @@ def _answer(
     if key == "framework" and asker is not None:
         return asker.choose_framework(recommend(answers))
     default = _default(questions, key, answers, defaults)
-    if asker is None:
+    if asker is None or not questions.asked(key, answers):
         return questions.accept(key, default, answers)
     validate = _validator(questions, key, answers, prompt_checks.get(key))
     raw = asker.ask(question, default, validate)

@@ -169,6 +169,13 @@ DatabaseOption = Annotated[
         help="The database: sqlite (the default), postgresql or none.",
     ),
 ]
+AuthOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--auth/--no-auth",
+        help="Sign-in: users, passwords and tokens guard the data (default: yes with a database).",
+    ),
+]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: take defaults.")]
 
 
@@ -215,6 +222,7 @@ def create(
     type_validation: TypeValidation = None,
     needs_extensions: NeedsExtensions = None,
     database: DatabaseOption = None,
+    auth: AuthOption = None,
     name: Annotated[
         str | None, typer.Option(metavar="NAME", help="Project name (default: DEST's name).")
     ] = None,
@@ -254,6 +262,8 @@ def create(
         given["framework"] = framework
     if database is not None:
         given["database"] = database
+    if auth is not None:
+        given["auth"] = auth
     given.update(_factor_flags(locals()))
     _precheck(questions, dest, given, force=force or dry_run)
     interactive = not yes and bool(unanswered(questions, given))
@@ -394,6 +404,7 @@ def recommend_command(
         ),
     ] = None,
     database: DatabaseOption = None,
+    auth: AuthOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts and CI.")] = False,
     yes: Yes = False,
 ) -> None:
@@ -401,7 +412,7 @@ def recommend_command(
     from newapp.answers import collect
     from newapp.contents import contents
     from newapp.recommend import recommend
-    from newapp.stack import database_stack
+    from newapp.stack import auth_stack, database_stack
 
     given = _factor_flags(locals())
     ask = not (yes or as_json) and len(given) < len(FLAG_KEYS)
@@ -429,8 +440,10 @@ def recommend_command(
     chosen = rec.framework if framework is None else _accepted(questions, "framework", framework)
     db = questions.default("database", {}) if database is None else database
     project = {**answers, "framework": chosen, "database": _accepted(questions, "database", db)}
+    project["auth"] = _accepted_auth(questions, project, auth)
     parts = [item.text for item in contents(project)]
     stack = database_stack(project)
+    signin = auth_stack(project)
     from newapp import ui
 
     if as_json:
@@ -439,6 +452,7 @@ def recommend_command(
             "contents_for": chosen,
             "contents": parts,
             "database": None if stack is None else {"stack": str(stack), "why": stack.why},
+            "auth": None if signin is None else {"stack": signin.stack, "why": signin.why},
         }
         ui.say(json.dumps(shape, indent=2))
         return
@@ -446,6 +460,8 @@ def recommend_command(
     ui.show_list(f"What your {ui.NAMES[chosen]} project will contain", parts)
     if stack is not None:
         ui.tell(f"Why this database stack: {stack.why}.")
+    if signin is not None:
+        ui.tell(f"Sign-in: {signin.stack}. Why: {signin.why}.")
 
 
 def _accepted(questions: QuestionSet, key: str, value: str) -> str:
@@ -455,6 +471,18 @@ def _accepted(questions: QuestionSet, key: str, value: str) -> str:
 
     try:
         return str(questions.accept(key, value, {}))
+    except BadAnswer as error:
+        raise on_command_line(error) from None
+
+
+def _accepted_auth(questions: QuestionSet, project: dict[str, Any], auth: bool | None) -> bool:
+    """--auth/--no-auth, or its default for the database, checked by copier.yml's rules."""
+    from newapp.errors import BadAnswer
+    from newapp.questions import on_command_line
+
+    value = questions.default("auth", project) if auth is None else auth
+    try:
+        return bool(questions.accept("auth", value, project))
     except BadAnswer as error:
         raise on_command_line(error) from None
 

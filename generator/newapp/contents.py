@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from newapp.stack import database_stack
+from newapp.stack import auth_stack, database_stack
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ def contents(answers: Mapping[str, Any]) -> list[Item]:
         *_app(answers, flask),
         *_extras(answers, flask),
         *_database(answers, flask),
+        *_auth(answers),
         *_production(answers, flask),
     ]
 
@@ -159,6 +160,21 @@ def _database(answers: Mapping[str, Any], flask: bool) -> list[Item]:
     return items
 
 
+def _auth(answers: Mapping[str, Any]) -> list[Item]:
+    signin = auth_stack(answers)
+    if signin is None:
+        return []
+    return [
+        Item(f"users and sign-in: {signin.stack}", "src/{package}/security.py", "argon2"),
+        Item(
+            "every items route needs a signed-in user, who sees only their own items (an admin "
+            "all); `python -m <package> create-user EMAIL [--admin]` makes one",
+            "tests/test_auth.py",
+            "test_another_users_item_is_a_404",
+        ),
+    ]
+
+
 def _engine_proof(answers: Mapping[str, Any], flask: bool) -> str:
     if flask:
         return "SQLAlchemy(model_class=Base"  # Flask-SQLAlchemy makes the engine
@@ -175,7 +191,7 @@ def _production(answers: Mapping[str, Any], flask: bool) -> list[Item]:
         Item(
             f"`python -m <package>` starts {server}, which stops gracefully on SIGTERM",
             "src/{package}/__main__.py",
-            "server_conf.server()" if flask else "granian",
+            "server_conf.server(log_config).serve()" if flask else "granian",
         ),
         Item(
             "settings from environment variables; "

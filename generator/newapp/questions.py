@@ -53,6 +53,8 @@ def hint(key: str) -> str:
         return "--app-kind api|web"
     if key == "database":
         return "--database sqlite|postgresql|none"
+    if key == "auth":
+        return "--auth or --no-auth"
     if key in FLAG_KEYS:
         flag = key.replace("_", "-")
         return f"--{flag} or --no-{flag}"
@@ -77,6 +79,9 @@ class Question:
     default: Any
     choices: tuple[tuple[str, Any], ...] = ()
     validator: str = ""
+    # copier's `when`: Jinja that renders false where the question makes no sense (sign-in
+    # without a database); it is then not asked, and its default is the answer.
+    when: str = ""
 
     @property
     def choice_values(self) -> tuple[Any, ...]:
@@ -130,6 +135,11 @@ class QuestionSet:
             default = self.render(default, answers)
         return self.parse(key, default)
 
+    def asked(self, key: str, answers: Mapping[str, Any]) -> bool:
+        """Whether the question applies to the answers so far (copier.yml's `when`)."""
+        when = self.by_key[key].when
+        return not when or self.render(when, answers).strip().lower() not in FALSE_WORDS | {""}
+
     def check(self, key: str, value: Any, answers: Mapping[str, Any]) -> None:
         """Raise BadAnswer with the validator's message if copier.yml rejects the value."""
         validator = self.by_key[key].validator
@@ -170,6 +180,7 @@ def _question(key: str, spec: Mapping[str, Any]) -> Question:
         default=spec.get("default"),
         choices=choices,
         validator=str(spec.get("validator", "")),
+        when=str(spec.get("when", "")),
     )
 
 

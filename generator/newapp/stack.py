@@ -73,3 +73,44 @@ def database_stack(answers: Mapping[str, object]) -> Stack | None:
         routes=routes,
         why=why,
     )
+
+
+# (framework, app_kind) -> (the sign-in stack in words, why). An API's callers are programs,
+# which send a token with each request. A site's are people in a browser, which keeps a cookie:
+# browser sessions are not made yet, so web projects have no entry (auth_stack says None).
+_AUTH: dict[tuple[str, str], tuple[str, str]] = {
+    ("fastapi", "api"): (
+        "bearer tokens: the OAuth2 password flow as FastAPI's docs teach it "
+        "(OAuth2PasswordBearer, OAuth2PasswordRequestForm), JWTs signed with PyJWT (HS256), "
+        "Argon2 password hashes from pwdlib, sign-in attempts counted by the limits library",
+        "a JSON API is called by programs, which send a token in each request's Authorization "
+        "header rather than keep a cookie; FastAPI declares the scheme in the OpenAPI document, "
+        "so the docs' Authorize button signs in",
+    ),
+    ("flask", "api"): (
+        "bearer tokens from Flask-JWT-Extended (JWTs signed with HS256), Argon2 password hashes "
+        "from pwdlib, sign-in attempts counted by Flask-Limiter",
+        "a JSON API is called by programs, which send a token in each request's Authorization "
+        "header rather than keep a cookie; Flask-JWT-Extended is the kept Flask extension for "
+        "exactly that",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AuthStack:
+    """The sign-in layer of a project: what it is made of, and why for these answers."""
+
+    stack: str
+    why: str
+
+
+def auth_stack(answers: Mapping[str, object]) -> AuthStack | None:
+    """The sign-in stack for `framework`; None without `auth` (or a database), and for web pages,
+    which would need browser sessions that newapp does not make yet."""
+    if not answers.get("auth", False) or str(answers.get("database", "sqlite")) == "none":
+        return None
+    if str(answers.get("app_kind", "api")) != "api":
+        return None
+    stack, why = _AUTH[str(answers["framework"]), str(answers.get("app_kind", "api"))]
+    return AuthStack(stack, why)

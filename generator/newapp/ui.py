@@ -202,6 +202,8 @@ def next_steps(dest_label: str, answers: Mapping[str, Any]) -> list[str]:
         steps.insert(-1, f"export DATABASE_URL=postgresql://user:password@127.0.0.1:5432/{package}")
     if database != "none":  # the tables, before the server needs them
         steps.insert(-1, f"python -m {package} migrate")
+    if database != "none" and answers.get("auth", False):  # items need a signed-in user
+        steps.insert(-1, f"python -m {package} create-user admin@example.com --admin")
     return steps + _first_look(answers)
 
 
@@ -238,7 +240,17 @@ def _first_look(answers: Mapping[str, Any]) -> list[str]:
         steps = [f"curl {base}/hello    # from another terminal"]
     if answers.get("database", "none") != "none":
         body = """'{"name": "first"}'"""
-        steps.append(f"curl -H 'Content-Type: application/json' -d {body} {base}/items")
+        bearer = ""
+        if answers.get("auth", False):
+            # The password goes through stdin: never on a command line, where `ps` shows it.
+            steps.append("read -rsp 'Password: ' PASSWORD; echo")
+            steps.append(
+                """TOKEN=$(printf %s "$PASSWORD" | curl -s -d username=admin@example.com """
+                f"--data-urlencode password@- {base}/auth/token | python -c "
+                """'import json, sys; print(json.load(sys.stdin)["access_token"])')"""
+            )
+            bearer = """-H "Authorization: Bearer $TOKEN" """
+        steps.append(f"curl {bearer}-H 'Content-Type: application/json' -d {body} {base}/items")
     if answers.get("auto_docs", True):
         docs = "/docs" if answers["framework"] == "fastapi" else "/openapi/swagger"
         steps.append(f"API docs: {base}{docs}")
