@@ -465,3 +465,29 @@ def test_next_wheel_updates_a_project_of_the_last_one_offline(
     assert "Updated by newapp update." in (project / "README.md").read_text()
     assert pyproject.read_text().startswith("# my own note\n")
     assert answers_of(project)["_commit"] == f"v{following}"
+
+
+# A project made before the sign-in question keeps serving its callers as it did: an update
+# leaves sign-in off unless asked; a project that gains a database now gets the default.
+KEPT = [
+    ({"app_kind": "api", "database": "sqlite"}, {}, {"auth": False}),
+    ({"app_kind": "api", "database": "sqlite"}, {"auth": True}, {}),
+    ({"app_kind": "api", "database": "sqlite", "auth": True}, {}, {}),
+    ({"app_kind": "api", "database": "none"}, {"database": "sqlite"}, {}),
+    ({"app_kind": "web", "database": "sqlite"}, {}, {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("last", "typed", "kept"),
+    KEPT,
+    ids=["older-api", "asked-for", "answered", "gains-a-database", "web"],
+)
+def test_an_older_project_keeps_sign_in_off_until_asked(
+    last: dict[str, object], typed: dict[str, object], kept: dict[str, object]
+) -> None:
+    from newapp.questions import QuestionSet
+    from newapp.update import _kept_as_they_were
+
+    answers = {"framework": "fastapi", **last}
+    assert _kept_as_they_were(QuestionSet(), answers, typed) == kept

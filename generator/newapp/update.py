@@ -29,6 +29,8 @@ from newapp.errors import (
 if TYPE_CHECKING:
     from packaging.version import Version
 
+    from newapp.questions import QuestionSet
+
 ANSWERS_FILE = ".copier-answers.yml"
 # Tests, and people who keep the template elsewhere, point this at a git repository or bundle.
 HISTORY_ENV = "NEWAPP_TEMPLATE_HISTORY"
@@ -337,6 +339,7 @@ def _checked_data(
     if typed and "framework_chosen_by" in last:  # the recommendation may have moved
         chosen_by = questions.default("framework_chosen_by", {**last, **typed})
         typed["framework_chosen_by"] = chosen_by
+    typed.update(_kept_as_they_were(questions, last, typed))
     old, new = last.get("framework"), typed.get("framework", last.get("framework"))
     if old != new:
         raise NotUpdatable(
@@ -345,6 +348,25 @@ def _checked_data(
             f"{project / ANSWERS_FILE} --framework {new}` and move your code over by hand"
         )
     return typed
+
+
+# Questions newer than some projects whose default would change what such a project does to
+# its callers: sign-in would answer 401 on every items route an API served openly until now.
+# A project made before the question keeps it off until `--data auth=true` asks for it.
+OFF_FOR_OLDER_PROJECTS = {"auth": False}
+
+
+def _kept_as_they_were(
+    questions: QuestionSet, last: Mapping[str, Any], typed: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The answers a project made before their questions keeps at off (not the defaults)."""
+    return {
+        key: value
+        for key, value in OFF_FOR_OLDER_PROJECTS.items()
+        # Asked of the project as it was, and unanswered: it predates the question. A project
+        # that gains a database now (made with none, so never asked) gets the default.
+        if key not in last and key not in typed and questions.asked(key, last)
+    }
 
 
 # --- The merge, in the scratch clone -----------------------------------------------------------
