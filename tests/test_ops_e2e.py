@@ -26,6 +26,8 @@ from projects import FRAMEWORKS, MAIN, Project, Variant, migrate, start
 from signin import request, sign_in
 from support import Server, free_port, stop
 
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
+
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 JSON = {"Content-Type": "application/json"}
 # Requests by kind, each with an X-Request-ID of its own: created items, reads of them (each
