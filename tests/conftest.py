@@ -155,10 +155,3 @@ def _group(item: pytest.Item) -> str | None:
     if mark is None:
         return None
     return str(mark.args[0] if mark.args else mark.kwargs.get("name"))
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: one worker more than the CPUs this run may use. The end-to-end tests wait on
-    servers, Chromium, PostgreSQL and Prometheus for about a sixth of each worker's time
-    (measured: 280 s of 1,700), and on 2 CPUs the third worker's tests fill those waits."""
-    return len(os.sched_getaffinity(0)) + 1
