@@ -173,7 +173,8 @@ AuthOption = Annotated[
     bool | None,
     typer.Option(
         "--auth/--no-auth",
-        help="Sign-in: users, passwords and tokens guard the data (default: yes with a database).",
+        help="Sign-in: users, passwords and tokens guard the data (default: yes for an API with "
+        "a database; web pages get none yet).",
     ),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: take defaults.")]
