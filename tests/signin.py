@@ -19,8 +19,9 @@ from support import request as plain_request
 
 PASSWORD = "end-to-end passphrase"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-# The bearer header of each server a test signed in to, by port.
-_BEARERS: dict[int, dict[str, str]] = {}
+# The bearer header of each server a test signed in to, by port and process: a port is reused
+# by later servers, which must not be sent a token of another database.
+_BEARERS: dict[tuple[int, int], dict[str, str]] = {}
 
 
 def has_auth(project: Project) -> bool:
@@ -67,8 +68,8 @@ def sign_in(
         return {}
     made = create_user(project, url, email)
     assert made.returncode == 0 or "exists already" in made.stderr, made.stderr
-    _BEARERS[server.port] = bearer(server, email)
-    return _BEARERS[server.port]
+    _BEARERS[server.port, server.pid] = bearer(server, email)
+    return _BEARERS[server.port, server.pid]
 
 
 def request(
@@ -80,7 +81,7 @@ def request(
     timeout: float = 5,
 ) -> Response:
     """support.request, with the token of the user signed in to this server (if any)."""
-    sent = {**_BEARERS.get(server.port, {}), **(headers or {})}
+    sent = {**_BEARERS.get((server.port, server.pid), {}), **(headers or {})}
     return plain_request(server, method, path, body, sent, timeout)
 
 
