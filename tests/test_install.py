@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,8 @@ import pytest
 import newapp
 from conftest import REPO
 from support import (
+    Response,
+    Server,
     clean_env,
     find_python,
     free_port,
@@ -28,6 +32,7 @@ from support import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("install")]
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # The projects installed here run on this Python: the default one (3.14) may not be here.
 THIS_PYTHON = f"python_version={sys.version_info.major}.{sys.version_info.minor}"
 
@@ -164,15 +169,47 @@ def mine() -> dict[str, str]:
 '''
 
 
+SECRET = "e2e-only secret, thirty-two bytes or more"
+ADMIN, PASSWORD = "admin@example.com", "an admin's passphrase"
+
+
+def _update(installed: Installed, project: Path, *data: str) -> None:
+    """`newapp update --data ...` in `project`, then a commit of what it changed."""
+    update: list[str | Path] = [installed.script, "update"]
+    update += [arg for d in data for arg in ("--data", d)]
+    result = run(update, project, installed.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    _commit(project, " ".join(data))
+
+
+def _serve(python: Path, project: Path, env: dict[str, str], log_dir: Path) -> Server:
+    port = free_port()
+    argv: list[str | Path] = [python, "-m", project.name]
+    return start_server(argv, {**env, "PORT": str(port)}, "127.0.0.1", port, log_dir, cwd=project)
+
+
+def _json(server: Server, method: str, path: str, body: object, **headers: str) -> Response:
+    data = json.dumps(body).encode()
+    return request(server, method, path, data, {"Content-Type": "application/json", **headers})
+
+
+def _admin_token(server: Server) -> str:
+    form = urllib.parse.urlencode({"username": ADMIN, "password": PASSWORD}).encode()
+    answer = request(server, "POST", "/auth/token", form, FORM)
+    assert answer.status == 200, answer.body
+    token: str = answer.json()["access_token"]
+    return token
+
+
 @pytest.mark.parametrize("framework", ["flask", "fastapi"])
-def test_update_adds_a_database_and_keeps_the_users_route(
+def test_updates_add_a_database_then_sign_in_keeping_edits_and_items(
     installed: Installed, tmp_path: Path, framework: str
 ) -> None:
-    """none -> sqlite -> postgresql with `newapp update --data`, a user edit kept each time;
-    the merged project then passes its own tests."""
+    """none -> sqlite without sign-in -> sign-in -> postgresql, each with `newapp update
+    --data`: the user's own route stays every time, the items stored before sign-in stay (an
+    admin's to see), and the merged project then passes its own tests."""
     args = ["create", "shop", "--yes", "-d", THIS_PYTHON, "--framework", framework]
-    args += ["--database", "none"]
-    run_ok([installed.script, *args], tmp_path, installed.env())
+    run_ok([installed.script, *args, "--database", "none"], tmp_path, installed.env())
     project = tmp_path / "shop"
     _git(project, "init", "--quiet")
     _commit(project, "made by newapp")
@@ -181,15 +218,51 @@ def test_update_adds_a_database_and_keeps_the_users_route(
     routes.write_text(routes.read_text() + USER_ROUTE.format(decorator=decorator))
     _commit(project, "my route")
 
-    for database, added in (("sqlite", "src/shop/db.py"), ("postgresql", "compose.yaml")):
-        update = [installed.script, "update", "--data", f"database={database}"]
-        result = run(update, project, installed.env())
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert (project / added).is_file(), result.stdout
-        assert 'return {"mine": "kept"}' in routes.read_text()
-        assert f"database: {database}" in (project / ".copier-answers.yml").read_text()
-        _commit(project, f"database: {database}")
-
+    # A database, no sign-in yet: anyone may write, and two items are stored.
+    _update(installed, project, "database=sqlite", "auth=false")
+    assert (project / "src/shop/db.py").is_file() and not (project / "src/shop/users.py").exists()
     python = make_venv(project / ".venv", sys.executable)
     install(python, project)
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    env = clean_env({"DATABASE_URL": url, "SECRET_KEY": SECRET, "FLASK_SECRET_KEY": SECRET}, python)
+    run_ok([python, "-m", "shop", "migrate"], project, env)
+    server = _serve(python, project, env, tmp_path / "before")
+    try:
+        for name in ("stored before sign-in", "and another"):
+            assert _json(server, "POST", "/items", {"name": name}).status == 201
+    finally:
+        assert stop(server) == 0
+
+    # Sign-in arrives: the same database migrated on, its items kept for the admin.
+    _update(installed, project, "auth=true")
+    assert 'return {"mine": "kept"}' in routes.read_text()
+    install(python, project)  # sign-in brings its dependencies
+    run_ok([python, "-m", "shop", "migrate"], project, env)
+    made = subprocess.run(
+        [python, "-m", "shop", "create-user", ADMIN, "--admin"],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    server = _serve(python, project, env, tmp_path / "after")
+    try:
+        assert _json(server, "POST", "/items", {"name": "by a stranger"}).status == 401
+        admin = {"Authorization": f"Bearer {_admin_token(server)}"}
+        listed = request(server, "GET", "/items", headers=admin).json()["items"]
+        assert [item["name"] for item in listed] == ["stored before sign-in", "and another"]
+        assert request(server, "GET", "/mine").json() == {"mine": "kept"}
+    finally:
+        assert stop(server) == 0
+
+    _update(installed, project, "database=postgresql")
+    assert (project / "compose.yaml").is_file()
+    assert 'return {"mine": "kept"}' in routes.read_text()
+    answers = (project / ".copier-answers.yml").read_text()
+    assert "database: postgresql" in answers and "auth: true" in answers
+    install(python, project)  # the PostgreSQL driver
     run_ok([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, clean_env(), 300)
