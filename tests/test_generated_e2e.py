@@ -222,9 +222,11 @@ def test_security_headers_and_production_server(
     assert security_headers(response) == SECURITY_HEADERS["api"]
     assert "werkzeug" not in response.headers.get("server", "").lower()
     assert "strict-transport-security" not in response.headers  # plain http
-    # Through a TLS proxy on the local host (trusted by default), HSTS; a Host the server does
-    # not answer to gets the JSON error with the same headers.
-    forwarded = request(server, "GET", path, headers={"X-Forwarded-Proto": "https"})
+    # Through a TLS proxy on the local host (trusted by default), HSTS: granian takes the scheme
+    # from X-Forwarded-Proto only beside an X-Forwarded-For, as proxies send them. A Host the
+    # server does not answer to gets the JSON error with the same headers.
+    proxied = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    forwarded = request(server, "GET", path, headers=proxied)
     assert forwarded.headers.get("strict-transport-security") == HSTS
     refused = request(server, "GET", path, headers={"Host": "evil.example"})
     assert (refused.status, refused.content_type) == (400, "application/json")
