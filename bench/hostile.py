@@ -79,7 +79,7 @@ async def normal_request(port: int, timeout: float = 1.0) -> float | None:
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(HOST, port)
-            writer.write(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            writer.write(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             data = await reader.read()
             writer.close()
     except (TimeoutError, OSError):
@@ -94,11 +94,11 @@ async def slow_client(port: int, kind: str, t0: float, seconds: float) -> float 
     except OSError:
         return time.perf_counter() - t0
     if kind == "head":
-        first = b"GET /hello HTTP/1.1\r\nHost: x\r\n"
+        first = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         drip = b"X-Slow: " + b"a" * 10_000  # never ends within the run
     else:
         first = (
-            b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + f"Content-Length: {len(BODY)}\r\n\r\n".encode()
         )
         drip = BODY
@@ -158,19 +158,18 @@ def _last(closes: list[float | None]) -> float | None:
     return round(max(done), 1) if done else None
 
 
+# A request head to /hello, from a client naming the host the server answers to.
+GET = "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 HEADS = {
-    "line 8 KiB + 1": f"GET /hello?{'a' * (8 * KIB)} HTTP/1.1\r\nHost: x\r\n",
-    "line 8000 (inside)": f"GET /hello?{'a' * 7970} HTTP/1.1\r\nHost: x\r\n",
-    "header 8 KiB + 1": "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + "a" * (8 * KIB) + "\r\n",
-    "header 8000 (inside)": "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + "a" * 7980 + "\r\n",
-    "headers 17 KiB": "GET /hello HTTP/1.1\r\nHost: x\r\n"
-    + "".join(f"X-H{i}: {'a' * 1000}\r\n" for i in range(17)),
+    "line 8 KiB + 1": f"GET /hello?{'a' * (8 * KIB)} HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+    "line 8000 (inside)": f"GET /hello?{'a' * 7970} HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+    "header 8 KiB + 1": GET + "X-Big: " + "a" * (8 * KIB) + "\r\n",
+    "header 8000 (inside)": GET + "X-Big: " + "a" * 7980 + "\r\n",
+    "headers 17 KiB": GET + "".join(f"X-H{i}: {'a' * 1000}\r\n" for i in range(17)),
     # Host and Connection (added to every head below) count too.
-    "101 headers": "GET /hello HTTP/1.1\r\nHost: x\r\n"
-    + "".join(f"X-H{i}: a\r\n" for i in range(99)),
-    "100 headers (inside)": "GET /hello HTTP/1.1\r\nHost: x\r\n"
-    + "".join(f"X-H{i}: a\r\n" for i in range(98)),
-    "header 64 KiB": "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + "a" * (64 * KIB) + "\r\n",
+    "101 headers": GET + "".join(f"X-H{i}: a\r\n" for i in range(99)),
+    "100 headers (inside)": GET + "".join(f"X-H{i}: a\r\n" for i in range(98)),
+    "header 64 KiB": GET + "X-Big: " + "a" * (64 * KIB) + "\r\n",
 }
 
 
@@ -213,7 +212,7 @@ async def flood(port: int, pid: int, seconds: float) -> dict[str, Any]:
         sent = 0
         try:
             _, writer = await asyncio.open_connection(HOST, port)
-            writer.write(b"GET /hello HTTP/1.1\r\nHost: x\r\nX-Flood: ")
+            writer.write(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Flood: ")
             while time.perf_counter() < stop:
                 writer.write(b"a" * 65536)
                 await asyncio.wait_for(writer.drain(), timeout=1)

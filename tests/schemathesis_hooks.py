@@ -15,6 +15,7 @@ SECURITY_HEADERS = {
     "x-content-type-options": {"nosniff"},
     "x-frame-options": {"DENY"},
     "referrer-policy": {REFERRER_POLICY[os.environ.get("NEWAPP_APP_KIND", "api")]},
+    "permissions-policy": {"camera=(), microphone=(), geolocation=(), payment=(), usb=()"},
 }
 
 

@@ -188,19 +188,24 @@ def test_malformed_json_is_a_422_in_the_validation_errors_shape(
 
 
 # The security headers every response carries, by app kind: an API's answers never send a
-# Referer on; pages for people send only the origin to other sites.
+# Referer on; pages for people send only the origin to other sites. Neither uses the powerful
+# browser features.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SECURITY_HEADERS = {
     "api": {
         "x-content-type-options": "nosniff",
         "x-frame-options": "DENY",
         "referrer-policy": "no-referrer",
+        "permissions-policy": PERMISSIONS_POLICY,
     },
     "web": {
         "x-content-type-options": "nosniff",
         "x-frame-options": "DENY",
         "referrer-policy": "strict-origin-when-cross-origin",
+        "permissions-policy": PERMISSIONS_POLICY,
     },
 }
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def security_headers(response: Response) -> dict[str, str | None]:
@@ -212,9 +217,24 @@ def security_headers(response: Response) -> dict[str, str | None]:
 def test_security_headers_and_production_server(
     servers: Callable[[str], Server], framework: str, path: str
 ) -> None:
-    response = request(servers(framework), "GET", path)
+    server = servers(framework)
+    response = request(server, "GET", path)
     assert security_headers(response) == SECURITY_HEADERS["api"]
     assert "werkzeug" not in response.headers.get("server", "").lower()
+    assert "strict-transport-security" not in response.headers  # plain http
+    # Through a TLS proxy on the local host (trusted by default), HSTS: granian takes the scheme
+    # from X-Forwarded-Proto only beside an X-Forwarded-For, as proxies send them. A Host the
+    # server does not answer to gets the JSON error with the same headers.
+    proxied = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    forwarded = request(server, "GET", path, headers=proxied)
+    assert forwarded.headers.get("strict-transport-security") == HSTS
+    refused = request(server, "GET", path, headers={"Host": "evil.example"})
+    assert (refused.status, refused.content_type) == (400, "application/json")
+    assert refused.json() == {
+        "detail": "Invalid host header",
+        "request_id": refused.headers["x-request-id"],
+    }
+    assert security_headers(refused) == SECURITY_HEADERS["api"]
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

@@ -75,7 +75,7 @@ async def _normal(server: Server) -> float | None:
 
 async def _get_hello(server: Server) -> bytes:
     reader, writer = await asyncio.open_connection(server.host, server.port)
-    writer.write(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    writer.write(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     answer = await reader.read()
     writer.close()
     return answer
@@ -83,10 +83,10 @@ async def _get_hello(server: Server) -> bytes:
 
 async def _siege(server: Server, clients: int) -> tuple[list[float | None], list[float | None]]:
     until = time.monotonic() + BODY_SECONDS + 5
-    head = b"GET /hello HTTP/1.1\r\nHost: t\r\n"
+    head = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     body = b'{"name": "' + b"a" * 60 + b'"}'
     post = (
-        b"POST /hello HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         + f"Content-Length: {len(body)}\r\n\r\n".encode()
     )
     slow = [
@@ -128,8 +128,8 @@ def _raw(server: Server, head: str, body: bytes = b"") -> tuple[int, dict[str, s
     return answer.status, dict(answer.headers), answer.body
 
 
-LINE = "GET /hello?{} HTTP/1.1\r\nHost: t\r\n"
-HEADERS = "GET /hello HTTP/1.1\r\nHost: t\r\n{}"
+LINE = "GET /hello?{} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+HEADERS = "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n{}"
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -162,8 +162,8 @@ def test_request_heads_are_bounded_with_json_errors(
         (HEADERS.format("".join(f"X-H{i}: a\r\n" for i in range(99))), 431),
         (HEADERS.format(f"X-Big: {'a' * 64 * KIB}\r\n"), 431),
         ("GARBAGE\r\n", 400),
-        ("GET /hello HTTP/3.0\r\nHost: t\r\n", 400),
-        ("GET /hello HTTP/1.1\r\nHost: t\r\nBad Name: a\r\n", 400),
+        ("GET /hello HTTP/3.0\r\nHost: 127.0.0.1\r\n", 400),
+        ("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Name: a\r\n", 400),
     ],
     ids=["101-headers", "64KiB-header", "no-request-line", "bad-version", "bad-header-name"],
 )
@@ -189,7 +189,7 @@ def test_methods_no_route_takes_are_a_json_405_that_echoes_nothing(
     """TRACE would send the request back, cookies and all, to a script that sent it (cross-site
     tracing): like any method no route declares, it is a JSON 405 that repeats nothing. The
     Server header names no version."""
-    head = f"{method} /hello HTTP/1.1\r\nHost: t\r\nCookie: session=secret-value\r\n"
+    head = f"{method} /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: session=secret-value\r\n"
     got, headers, body = _raw(servers(framework), head)
     assert got == 405
     assert headers["content-type"].startswith("application/json")
@@ -208,7 +208,7 @@ def test_a_chunked_body_past_the_limit_is_413(
     servers: Callable[[str], Server], framework: str
 ) -> None:
     head = (
-        "POST /hello HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         "Transfer-Encoding: chunked\r\n"
     )
     status, headers, body = _raw(servers(framework), head, _chunked(2 * BODY_LIMIT))
