@@ -172,7 +172,10 @@ def render(variant: str, database: str, template: Path) -> envs.Project:
     shutil.rmtree(path, ignore_errors=True)
     name = f"dbbench-{key}"
     cmd = [envs.bin_of("newapp"), "create", "--yes", "--framework", spec.framework]
-    cmd += [*spec.flags, "--database", database, "--name", name, *envs.AUTHOR, str(path)]
+    # No sign-in: this part measures the database layer as anyone reaches it (bench/signin.py
+    # measures what a token check adds).
+    cmd += [*spec.flags, "--database", database, "--no-auth", "--name", name]
+    cmd += [*envs.AUTHOR, str(path)]
     run(cmd, env={**os.environ, "NEWAPP_TEMPLATE_DIR": str(template)})
     project = envs.Project(spec.framework, name.replace("-", "_"), path, venv)
     if not (path / "src" / project.package / "db.py").exists():

@@ -1,6 +1,8 @@
 -- wrk script for the database part: `wrk ... URL -- get LOW HIGH` reads GET /items/{id} with
 -- a random id in LOW..HIGH (the seeded items); `-- post` writes POST /items with a JSON body;
--- `-- hello` asks the same server for GET /hello, the yardstick the other two are divided by.
+-- `-- hello` asks the same server for GET /hello, the yardstick the other two are divided by;
+-- `-- signin USERNAME PASSWORD` signs in again and again (POST /auth/token). A token as the
+-- fourth argument of get or post is sent as a bearer token.
 -- After the run it prints one JSON line, report.lua's numbers plus the responses that were not
 -- 2xx (wrk itself only counts statuses above 399) and the 5xx among them.
 
@@ -15,20 +17,32 @@ end
 
 function init(args)
   mode = args[1] or "get"
-  low, high = tonumber(args[2] or "1"), tonumber(args[3] or "1000")
   non2xx, fivexx = 0, 0
   math.randomseed(number * 7919 + os.time())
+  hello = wrk.format("GET", "/hello")  -- before any token: /hello is public
+  if mode == "signin" then
+    -- `-- signin USERNAME PASSWORD` (form-encoded already): POST /auth/token, a sign-in each.
+    wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+    signin = wrk.format("POST", "/auth/token", nil, "username=" .. args[2] .. "&password=" .. args[3])
+    return
+  end
+  low, high = tonumber(args[2] or "1"), tonumber(args[3] or "1000")
+  if args[4] then
+    -- A fourth argument is a bearer token, sent with every items request.
+    wrk.headers["Authorization"] = "Bearer " .. args[4]
+  end
   if mode == "post" then
     wrk.headers["Content-Type"] = "application/json"
     local body = '{"name": "bench item", "description": "written by bench/items.lua"}'
     post = wrk.format("POST", "/items", nil, body)
   end
-  hello = wrk.format("GET", "/hello")
 end
 
 function request()
   if mode == "post" then
     return post
+  elseif mode == "signin" then
+    return signin
   elseif mode == "hello" then
     return hello
   end

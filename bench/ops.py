@@ -66,6 +66,8 @@ def setup(framework: str) -> envs.Project:
     shutil.rmtree(path, ignore_errors=True)
     name = f"ops-{framework}"
     cmd = [envs.bin_of("newapp"), "create", "--yes", "--framework", framework, "--name", name]
+    # No sign-in, so the seeding and the reads need no token (bench/signin.py measures tokens).
+    cmd += ["--no-auth"]
     # For the Python running this (the default, 3.14, may not be on the machine).
     here = f"python_version={sys.version_info.major}.{sys.version_info.minor}"
     env = {**envs.template_env(), "NEWAPP_TEMPLATE_DIR": str(template)}
@@ -112,11 +114,14 @@ def one_run(group: Group, port: int, load: DbLoad, seconds: int) -> dict[str, fl
     return {**result, "cpu_us": spent / max(result["requests"], 1) * 1e6}
 
 
-def seed(port: int) -> None:
+def seed(port: int, headers: dict[str, str] | None = None) -> None:
+    """ITEMS items, written through the API (as `headers`' user, where it needs one)."""
     for number in range(ITEMS):
         body = json.dumps({"name": f"item {number}", "description": "seeded"}).encode()
         request = urllib.request.Request(
-            f"http://{HOST}:{port}/items", body, {"Content-Type": "application/json"}
+            f"http://{HOST}:{port}/items",
+            body,
+            {"Content-Type": "application/json", **(headers or {})},
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 201
@@ -222,11 +227,12 @@ def section(results: dict[str, Any], rounds: int, seconds: int, load: str) -> li
     return [*lines, ""]
 
 
-def write_section(lines: list[str]) -> None:
-    """Replace section 8 of RESULTS.md (or add it before the server commands)."""
+def write_section(lines: list[str], heading: str = HEADING) -> None:
+    """Replace the section of RESULTS.md under `heading` (or add it before the server
+    commands)."""
     text = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
     parts = text.split("\n## ")
-    kept = [part for part in parts if not ("## " + part).startswith(HEADING)]
+    kept = [part for part in parts if not ("## " + part).startswith(heading)]
     new = "\n".join(lines).strip()
     at = next((i for i, p in enumerate(kept) if p.startswith("Server commands")), len(kept))
     kept.insert(at, new.removeprefix("## "))
