@@ -340,6 +340,7 @@ def _checked_data(
         chosen_by = questions.default("framework_chosen_by", {**last, **typed})
         typed["framework_chosen_by"] = chosen_by
     typed.update(_kept_as_they_were(questions, last, typed))
+    _refuse_taking_sign_in_out(last, typed, project)
     old, new = last.get("framework"), typed.get("framework", last.get("framework"))
     if old != new:
         raise NotUpdatable(
@@ -348,6 +349,22 @@ def _checked_data(
             f"{project / ANSWERS_FILE} --framework {new}` and move your code over by hand"
         )
     return typed
+
+
+def _refuse_taking_sign_in_out(
+    last: Mapping[str, Any], typed: Mapping[str, Any], project: Path
+) -> None:
+    """Sign-in cannot be taken out of a project that keeps its database (yet): the update
+    would delete the users migration from under every database that has run it, which
+    `migrate` could then neither find nor undo."""
+    database = typed.get("database", last.get("database"))
+    if last.get("auth") is True and typed.get("auth") is False and database != "none":
+        raise NotUpdatable(
+            "taking sign-in out of a project with a database is not supported: its databases "
+            "have run the users migration, which the update would delete; keep auth=true, or "
+            f"make a new project with `newapp create NEW-FOLDER --answers-file "
+            f"{project / ANSWERS_FILE} --no-auth` and move your code over"
+        )
 
 
 # Questions newer than some projects whose default would change what such a project does to
