@@ -12,6 +12,7 @@ import json
 import subprocess
 import urllib.parse
 from collections.abc import Mapping
+from pathlib import Path
 
 from projects import Project
 from support import Response, Server
@@ -32,15 +33,31 @@ def has_auth(project: Project) -> bool:
 def create_user(
     project: Project, url: str, email: str, *, admin: bool = False, password: str = PASSWORD
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m <package> create-user EMAIL [--admin]`, the password on stdin."""
-    argv = [project.python, "-m", project.package, "create-user", email]
+    """`python -m <package> create-user EMAIL [--admin]` on the database at `url`."""
+    env = project.env(DATABASE_URL=url)
+    command: list[str | Path] = [project.python, "-m", project.package]
+    return run_create_user(command, project.root, env, email, admin=admin, password=password)
+
+
+def run_create_user(
+    command: list[str | Path],
+    root: Path,
+    env: Mapping[str, str],
+    email: str,
+    *,
+    admin: bool = False,
+    password: str = PASSWORD,
+) -> subprocess.CompletedProcess[str]:
+    """`command` (the project's `python -m <package>`) create-user EMAIL [--admin], run in
+    `root` with `env`, the password on stdin."""
+    argv = [*command, "create-user", email]
     return subprocess.run(
         [*argv, "--admin"] if admin else argv,
         input=password + "\n",
         capture_output=True,
         text=True,
-        cwd=project.root,
-        env=project.env(DATABASE_URL=url),
+        cwd=root,
+        env=dict(env),
         timeout=120,
         check=False,
     )

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 
 import newapp
 from conftest import REPO
+from signin import bearer, run_create_user
 from support import (
     Response,
     Server,
@@ -32,7 +31,6 @@ from support import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("install")]
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # The projects installed here run on this Python: the default one (3.14) may not be here.
 THIS_PYTHON = f"python_version={sys.version_info.major}.{sys.version_info.minor}"
 
@@ -170,7 +168,7 @@ def mine() -> dict[str, str]:
 
 
 SECRET = "e2e-only secret, thirty-two bytes or more"
-ADMIN, PASSWORD = "admin@example.com", "an admin's passphrase"
+ADMIN = "admin@example.com"
 
 
 def _update(installed: Installed, project: Path, *data: str) -> None:
@@ -191,14 +189,6 @@ def _serve(python: Path, project: Path, env: dict[str, str], log_dir: Path) -> S
 def _json(server: Server, method: str, path: str, body: object, **headers: str) -> Response:
     data = json.dumps(body).encode()
     return request(server, method, path, data, {"Content-Type": "application/json", **headers})
-
-
-def _admin_token(server: Server) -> str:
-    form = urllib.parse.urlencode({"username": ADMIN, "password": PASSWORD}).encode()
-    answer = request(server, "POST", "/auth/token", form, FORM)
-    assert answer.status == 200, answer.body
-    token: str = answer.json()["access_token"]
-    return token
 
 
 @pytest.mark.parametrize("framework", ["flask", "fastapi"])
@@ -238,21 +228,12 @@ def test_updates_add_a_database_then_sign_in_keeping_edits_and_items(
     assert 'return {"mine": "kept"}' in routes.read_text()
     install(python, project)  # sign-in brings its dependencies
     run_ok([python, "-m", "shop", "migrate"], project, env)
-    made = subprocess.run(
-        [python, "-m", "shop", "create-user", ADMIN, "--admin"],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=project,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    made = run_create_user([python, "-m", "shop"], project, env, ADMIN, admin=True)
     assert made.returncode == 0, made.stderr
     server = _serve(python, project, env, tmp_path / "after")
     try:
         assert _json(server, "POST", "/items", {"name": "by a stranger"}).status == 401
-        admin = {"Authorization": f"Bearer {_admin_token(server)}"}
+        admin = bearer(server, ADMIN)
         listed = request(server, "GET", "/items", headers=admin).json()["items"]
         assert [item["name"] for item in listed] == ["stored before sign-in", "and another"]
         assert request(server, "GET", "/mine").json() == {"mine": "kept"}
