@@ -114,7 +114,8 @@ def test_schemathesis_finds_no_failure(
         operations = count_operations(request(server, "GET", document).json())
         signed_in = bearer(server, FUZZER) if has_auth(project) else {}
         result, exit_code = fuzz(server, document, variant.app_kind, tmp_path, signed_in)
-    summary = result.stdout[-6000:] + result.stderr[-2000:]
+    # On failure, the server's own log too: a 500's cause is only there.
+    summary = result.stdout[-6000:] + result.stderr[-2000:] + server.stderr()[-3000:]
     assert result.returncode == 0, summary
     assert "No issues found" in result.stdout or " passed" in result.stdout, summary
     # Every operation the document publishes was selected and tested: none slipped through.

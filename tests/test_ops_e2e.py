@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -15,6 +16,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +38,7 @@ CREATES, READS, GREETINGS, RANDOM = 3, 6, 6, 40
 SENT = CREATES + READS + GREETINGS + RANDOM
 # The route template of GET /items/{id}, as each framework writes it.
 ITEM_ROUTE = {"flask": "/items/<int:item_id>", "fastapi": "/items/{item_id}"}
+BURST = 48  # requests sent at once to a server that has just started
 WAIT = 45  # seconds: the most any wait below lasts (the machine is shared and can be slow)
 
 
@@ -310,6 +313,34 @@ def test_metrics_traces_and_logs_of_a_two_worker_server(
             assert stop(server) == 0
     check_traces(spans, sent)
     check_logs(server.stdout(), sent, framework)
+    assert "Traceback" not in server.stdout() + server.stderr()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_fresh_server_answers_and_counts_a_burst_of_first_requests(
+    projects: Callable[[Variant], Project], framework: str, tmp_path: Path
+) -> None:
+    """A worker's first requests arrive together (a deploy under traffic): every one is
+    answered and counted once, whichever of the worker's threads makes its metrics."""
+    project = projects(MAIN[framework])
+    url = f"sqlite:///{tmp_path / 'burst.db'}"
+    migrate(project, url)
+    server = start(project, tmp_path / "server", DATABASE_URL=url)
+    together = threading.Barrier(BURST)
+
+    def greet(_: int) -> int:
+        together.wait(WAIT)
+        return request(server, "GET", "/hello", timeout=WAIT).status
+
+    try:
+        with ThreadPoolExecutor(BURST) as pool:
+            statuses = list(pool.map(greet, range(BURST)))
+        exposed = request(server, "GET", "/metrics").body.decode()
+    finally:
+        assert stop(server) == 0
+    assert statuses == [200] * BURST, server.stderr()[-3000:]
+    hello = r'^http_requests_total\{[^}]*route="/hello"[^}]*\} (\S+)$'
+    assert sum(float(n) for n in re.findall(hello, exposed, re.MULTILINE)) == BURST, exposed
     assert "Traceback" not in server.stdout() + server.stderr()
 
 
