@@ -14,6 +14,7 @@ from projects import MAIN, Project, Variant, builder, start
 
 if TYPE_CHECKING:
     from postgres import Cluster
+    from services import Redis
     from support import Server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -124,6 +125,22 @@ def postgres() -> Iterator[Cluster]:
         yield cluster
     finally:
         remove(cluster)
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[Redis]:
+    """A throwaway Redis for this worker, always stopped at the end; the test skips, with the
+    reason, where redis-server cannot be had."""
+    from services import REDIS, start_redis, stop_redis, unavailable
+
+    reason = unavailable(REDIS)
+    if reason is not None:
+        pytest.skip(reason)
+    server = start_redis()
+    try:
+        yield server
+    finally:
+        stop_redis(server)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -139,7 +139,8 @@ class Project:
         secret = (
             {"FLASK_SECRET_KEY": "e2e-only-secret"} if self.variant.framework == "flask" else {}
         )
-        return self.env(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2", **secret, **extra)
+        settings = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", **secret}
+        return self.env(**{**settings, **extra})  # a test's own settings win
 
 
 def grouped(name: str, variant: Variant) -> Any:
