@@ -1,7 +1,7 @@
 """What one request costs the app itself (issue 19): CPU time per request in process, with no
 server, socket or wrk beside it; writes section 10 of RESULTS.md.
 
-    python bench/inprocess.py                          # 3 variants x 2 databases: about 6 minutes
+    python bench/inprocess.py                          # 3 variants x 2 databases: about 7 minutes
     python bench/inprocess.py --variants fastapi --databases sqlite --skip-setup
 
 Requests per second on a shared machine measure how much CPU a server could grab as much as
@@ -10,9 +10,10 @@ FastAPI sync, --no-async-ok) and database is rendered with sign-in (the default)
 its own venv under bench/.work/, migrated, and given a user by its own `create-user`. Then
 apps/inprocess_probe.py, run in that venv, signs in and calls the app's ASGI (FastAPI) or WSGI
 (Flask) callable directly: GET /hello, GET /items/{id} without a token (the 401), GET
-/users/me and GET /items/{id} signed in, REQUESTS times each per round, and reads the
+/users/me and GET /items/{id} signed in, REQUESTS times each, and reads the
 process's CPU time (every thread's: aiosqlite's connection threads and FastAPI's threadpool
-count). Flask is measured without front.py's ASGI bridge, which the server adds.
+count). Each round runs every app's probe once, the apps in a rotating order. Flask is
+measured without front.py's ASGI bridge, which the server adds.
 """
 
 from __future__ import annotations
@@ -84,6 +85,16 @@ def prepare(project: envs.Project, url: str) -> None:
     )
 
 
+def database_of(cluster: pg.Cluster | None, key: str, database: str) -> str:
+    """A new, empty database for one app: a PostgreSQL database, or a SQLite file."""
+    if cluster is not None and database == "postgresql":
+        return cluster.create_database(f"inproc_{key.replace('-', '_')}")
+    path = WORK / "inproc-db" / f"{key}.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
 def probe(project: envs.Project, url: str, requests: int, rounds: int) -> dict[str, list[float]]:
     argv = [project.python, str(PROBE), project.package, project.framework, EMAIL, PASSWORD]
     out = run([*argv, str(requests), str(rounds)], env=app_env(project, url), cwd=project.path)
@@ -131,20 +142,22 @@ def main() -> None:
     load = Path("/proc/loadavg").read_text().split()[0]
     results: dict[str, dict[str, list[float]]] = {}
     try:
+        ready = {}
         for database in databases:
             for variant in args.variants.split(","):
                 key = f"{variant}-{database}"
                 project = project_of(variant, database, args.skip_setup)
-                if cluster is not None and database == "postgresql":
-                    url = cluster.create_database(f"inproc_{key.replace('-', '_')}")
-                else:
-                    db = WORK / "inproc-db" / f"{key}.db"
-                    db.parent.mkdir(parents=True, exist_ok=True)
-                    db.unlink(missing_ok=True)
-                    url = f"sqlite:///{db}"
-                prepare(project, url)
-                print(f"measuring {key}", flush=True)
-                results[key] = probe(project, url, args.requests, args.rounds)
+                ready[key] = (project, database_of(cluster, key, database))
+                prepare(*ready[key])
+        # Round by round, every app in turn (in an order that rotates): a drift of the
+        # machine's speed during the run reaches them all alike.
+        keys = list(ready)
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1} of {args.rounds}", flush=True)
+            for key in keys[round_ % len(keys) :] + keys[: round_ % len(keys)]:
+                cpu = probe(*ready[key], args.requests, 1)
+                for route, values in cpu.items():
+                    results.setdefault(key, {}).setdefault(route, []).extend(values)
     finally:
         if cluster is not None:
             pg.remove(cluster)
