@@ -23,8 +23,7 @@ def unavailable(program: str) -> str | None:
     """Why `program` cannot be run here, in one line; None when it can."""
     if shutil.which(program) or Path("/usr/sbin", program).exists():
         return None
-    package = {REDIS: "redis-server", NGINX: "nginx"}[program]
-    return f"no {program} here (Debian package: {package})"
+    return f"no {program} here (Debian package: {program}; see .ci/run)"
 
 
 @dataclass

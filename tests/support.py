@@ -455,6 +455,13 @@ def request(
         connection.close()
 
 
+def counted_requests(server: Server, route: str) -> float:
+    """The requests to `route` (its template) that the server's /metrics has counted."""
+    exposed = request(server, "GET", "/metrics").body.decode()
+    pattern = rf'^http_requests_total\{{[^}}]*route="{re.escape(route)}"[^}}]*\}} (\S+)$'
+    return sum(float(n) for n in re.findall(pattern, exposed, re.MULTILINE))
+
+
 def read_response(sock: socket.socket) -> Response:
     """Read one HTTP/1.1 response from a raw socket (its timeout bounds each read)."""
     answer = http.client.HTTPResponse(sock)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from postgres import Cluster
 from projects import POSTGRES, Project, Variant, grouped, migrate, start
 from services import NGINX, Redis, nginx, unavailable
 from signin import bearer, create_user, token_answer
-from support import Server, request, stop
+from support import Server, counted_requests, request, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -43,13 +42,6 @@ def replica(project: Project, log_dir: Path, url: str, redis: Redis) -> Iterator
         yield server
     finally:
         assert stop(server) == 0, server.stderr()[-3000:]
-
-
-def served_requests(server: Server, route: str) -> float:
-    """The requests to `route` this server's metrics have counted."""
-    exposed = request(server, "GET", "/metrics").body.decode()
-    pattern = rf'^http_requests_total\{{[^}}]*route="{re.escape(route)}"[^}}]*\}} (\S+)$'
-    return sum(float(n) for n in re.findall(pattern, exposed, re.MULTILINE))
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -86,10 +78,10 @@ def test_two_replicas_behind_nginx_share_sign_in_and_its_limits(
             read = request(server, "GET", item, headers=token)
             assert (read.status, read.json()) == (200, created.json())
         # The proxy spreads its requests over both replicas.
-        before = [served_requests(s, "/users/me") for s in (first, second)]
+        before = [counted_requests(s, "/users/me") for s in (first, second)]
         for _ in range(4):
             assert request(proxy, "GET", "/users/me", headers=token).status == 200
-        after = [served_requests(s, "/users/me") for s in (first, second)]
+        after = [counted_requests(s, "/users/me") for s in (first, second)]
         assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
         # Failed sign-ins alternate between the replicas, and the account's limit counts them
         # all: counted per replica, the sixth would be each one's third and pass.
