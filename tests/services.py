@@ -28,14 +28,18 @@ def unavailable(program: str) -> str | None:
 
 @dataclass
 class Redis:
-    """A running Redis; `url(db)` names one of its numbered databases."""
+    """A running Redis, shared by a worker's tests: each takes a numbered database of its own
+    (`fresh_url`), so no test sees another's counts."""
 
     process: subprocess.Popen[bytes]
     port: int
     base: Path
+    used: int = 0
 
-    def url(self, database: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{database}"
+    def fresh_url(self) -> str:
+        """The URL of a database no test has used yet (Redis has 16 by default)."""
+        self.used += 1
+        return f"redis://127.0.0.1:{self.port}/{self.used}"
 
 
 def start_redis(timeout: float = 30) -> Redis:

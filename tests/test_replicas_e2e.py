@@ -29,13 +29,13 @@ VARIANTS = [grouped(name, POSTGRES[name]) for name in ("flask", "fastapi-async")
 
 
 @contextlib.contextmanager
-def replica(project: Project, log_dir: Path, url: str, redis: Redis) -> Iterator[Server]:
+def replica(project: Project, log_dir: Path, url: str, counts: str) -> Iterator[Server]:
     """One replica, configured as the README tells a team running several: the same secret,
-    the same database, failed sign-ins counted in the same Redis."""
+    the same database, failed sign-ins counted in the same Redis (at `counts`)."""
     flask = project.variant.framework == "flask"
     shared = {
         "FLASK_SECRET_KEY" if flask else "SECRET_KEY": SECRET,
-        "FLASK_RATELIMIT_STORAGE_URI" if flask else "RATELIMIT_STORAGE_URL": redis.url(),
+        "FLASK_RATELIMIT_STORAGE_URI" if flask else "RATELIMIT_STORAGE_URL": counts,
     }
     server = start(project, log_dir, DATABASE_URL=url, **shared)
     try:
@@ -60,9 +60,10 @@ def test_two_replicas_behind_nginx_share_sign_in_and_its_limits(
     migrate(project, url)
     made = create_user(project, url, EMAIL)
     assert made.returncode == 0, made.stderr
+    counts = redis.fresh_url()
     with (
-        replica(project, tmp_path / "a", url, redis) as first,
-        replica(project, tmp_path / "b", url, redis) as second,
+        replica(project, tmp_path / "a", url, counts) as first,
+        replica(project, tmp_path / "b", url, counts) as second,
         nginx([first, second], tmp_path / "nginx") as proxy,
     ):
         # A token from one replica is honoured by the other.
