@@ -19,6 +19,11 @@ APPS = BENCH / "apps"
 HOST = "127.0.0.1"  # every server binds here and every load goes here: loopback only
 
 
+def load_average() -> str:
+    """The machine's load average over the last minute, as /proc/loadavg says it."""
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 def median(values: Sequence[float]) -> float:
     """The median, or NaN for no values."""
     return statistics.median(values) if values else float("nan")

@@ -22,19 +22,18 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import envs
 import pg
-from common import APPS, WORK, median, run
+from common import APPS, WORK, load_average, median, run
 from ops import write_section
+
+from signin import EMAIL, PASSWORD, create_user
 
 HEADING = "## 10. The app alone: CPU time per request in process (issue 19)"
 RAW = WORK / "inprocess.json"
 PROBE = APPS / "inprocess_probe.py"
-EMAIL, PASSWORD = "probe@example.com", "bench-only-passphrase"
 SECRET = "bench-only-secret-of-32-characters-or-more"
 FLAGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "flask": ("flask", ()),
@@ -73,16 +72,7 @@ def prepare(project: envs.Project, url: str) -> None:
     """Migrate the database with the project's own command and make the probe's user."""
     env = app_env(project, url)
     run([project.python, "-m", project.package, "migrate"], env=env, cwd=project.path)
-    subprocess.run(
-        [project.python, "-m", project.package, "create-user", EMAIL],
-        input=PASSWORD + "\n",
-        env=env,
-        cwd=project.path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    create_user(project, env, project.path)
 
 
 def database_of(cluster: pg.Cluster | None, key: str, database: str) -> str:
@@ -139,7 +129,7 @@ def main() -> None:
         envs.copy_template()
     databases = args.databases.split(",")
     cluster = pg.start_cluster() if "postgresql" in databases else None
-    load = Path("/proc/loadavg").read_text().split()[0]
+    load = load_average()
     results: dict[str, dict[str, list[float]]] = {}
     try:
         ready = {}
@@ -161,7 +151,7 @@ def main() -> None:
     finally:
         if cluster is not None:
             pg.remove(cluster)
-    load = f"{load} at the start, {Path('/proc/loadavg').read_text().split()[0]} at the end"
+    load = f"{load} at the start, {load_average()} at the end"
     RAW.write_text(json.dumps(results, indent=2))
     lines = report(results, load, args.requests, args.rounds)
     print("\n".join(lines))

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import envs
-from common import BENCH, HOST, WORK, Group, median, run
+from common import BENCH, HOST, WORK, Group, load_average, median, run
 from database import DbLoad
 from load import finish_wrk, start_wrk, tree_pids, wait_ready
 
@@ -246,11 +246,11 @@ def main() -> None:
     parser.add_argument("--frameworks", default="flask,fastapi")
     args = parser.parse_args()
     envs.ensure_apt("wrk")
-    load = Path("/proc/loadavg").read_text().split()[0]
+    load = load_average()
     results = {}
     for framework in args.frameworks.split(","):
         results[framework] = measure(framework, args.rounds, args.seconds)
-    load = f"{load} at the start, {Path('/proc/loadavg').read_text().split()[0]} at the end"
+    load = f"{load} at the start, {load_average()} at the end"
     WORK.mkdir(parents=True, exist_ok=True)
     RAW.write_text(json.dumps(results, indent=2))
     write_section(section(results, args.rounds, args.seconds, load))

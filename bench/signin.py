@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import envs
-from common import HOST, WORK, Group, median, run
+from common import HOST, WORK, Group, load_average, median, run
 from database import DbLoad
 from load import wait_ready
 from ops import ITEMS, one_run, seed, server_env, write_section
@@ -196,9 +196,9 @@ def main() -> None:
     parser.add_argument("--frameworks", default="flask,fastapi")
     args = parser.parse_args()
     envs.ensure_apt("wrk")
-    load = Path("/proc/loadavg").read_text().split()[0]
+    load = load_average()
     results = {f: measure(f, args.rounds, args.seconds) for f in args.frameworks.split(",")}
-    load = f"{load} at the start, {Path('/proc/loadavg').read_text().split()[0]} at the end"
+    load = f"{load} at the start, {load_average()} at the end"
     WORK.mkdir(parents=True, exist_ok=True)
     RAW.write_text(json.dumps(results, indent=2))
     lines = section(results, args.rounds, args.seconds, load)
