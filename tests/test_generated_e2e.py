@@ -112,10 +112,21 @@ def one_per_build(variants: list[Variant]) -> list[Variant]:
     return list(firsts.values())
 
 
-@pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize(
-    "variant", by_variant(one_per_build([*MAIN.values(), *OTHER_PYTHONS, *DISTINCT]))
-)
+def own_checks() -> list[Any]:
+    """(variant, check) for every build and check, but the main projects' tests: those are
+    run once, by test_install.py, on the same code made by the installed `newapp create`."""
+    tested_elsewhere = {(variant.build, "pytest") for variant in MAIN.values()}
+    return [
+        pytest.param(
+            variant, check, id=f"{variant.id}-{check}", marks=pytest.mark.xdist_group(variant.build)
+        )
+        for variant in one_per_build([*MAIN.values(), *OTHER_PYTHONS, *DISTINCT])
+        for check in CHECKS
+        if (variant.build, check) not in tested_elsewhere
+    ]
+
+
+@pytest.mark.parametrize(("variant", "check"), own_checks())
 def test_project_passes_its_own_checks(
     projects: Callable[[Variant], Project], mypy_cache: Path, variant: Variant, check: str
 ) -> None:
