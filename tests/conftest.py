@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from projects import MAIN, Project, Variant, builder, start
+from projects import MAIN, MypyCaches, Project, Variant, builder, start
 
 if TYPE_CHECKING:
     from postgres import Cluster
@@ -81,13 +81,10 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Pr
 
 
 @pytest.fixture(scope="session")
-def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for this worker's projects (MYPY_CACHE_DIR): the libraries they share
-    (FastAPI, pydantic, SQLAlchemy...) are analysed once, not once a project. Per worker, not
-    shared: every project has modules of the same names (tests.test_app, conftest), and two
-    runs writing them within the same second left one project's entries passing for another's
-    (a full run saw a test module "import" another project's package)."""
-    return tmp_path_factory.mktemp("mypy-cache")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> MypyCaches:
+    """This worker's mypy cache, for every project it checks (`mypy_cache.seeded("3.11")`):
+    the libraries the projects share are analysed once a run, not once a project."""
+    return MypyCaches(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

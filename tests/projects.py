@@ -204,6 +204,41 @@ class Venvs:
             return venv_python
 
 
+class MypyCaches:
+    """A mypy cache per xdist worker (MYPY_CACHE_DIR), each seeded with a copy of the run's
+    first cache for the same target Python: mypy analyses FastAPI, pydantic, SQLAlchemy... for
+    a Python once a run (about 12 s of CPU), not once a worker. Copies, not one shared cache:
+    every project has modules of the same names (tests.test_app, conftest), and two runs
+    writing them into one cache at once left one project's entries passing for another's."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._own = tmp_path_factory.mktemp("mypy-cache")
+        base = tmp_path_factory.getbasetemp()
+        self._seeds = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "mypy"
+        self._seeds.mkdir(exist_ok=True)
+
+    @contextmanager
+    def seeded(self, python_version: str) -> Iterator[Path]:
+        """This worker's cache folder, with a cache for `python_version` if the run has one.
+        The first worker to need a Python holds its lock through that (cold) run, then
+        publishes a copy: on a CPU-bound machine the others are better off waiting for it."""
+        if (self._own / python_version).is_dir():
+            yield self._own
+            return
+        seed = self._seeds / python_version
+        with _locked(self._seeds / f"{python_version}.lock"):
+            if not seed.is_dir():
+                yield self._own
+                made = self._own / python_version
+                if made.is_dir():  # copied, then renamed: a seed is whole or absent
+                    partial = seed.with_name(f"{python_version}.partial")
+                    shutil.copytree(made, partial)
+                    partial.rename(seed)
+                return
+            shutil.copytree(seed, self._own / python_version)
+        yield self._own
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on the file at `path` (made if missing), across processes."""
@@ -229,7 +264,19 @@ def _build(variant: Variant, where: Path, venvs: Venvs) -> Project:
     if python is None:
         pytest.skip(f"no Python {variant.python_version} here (looked in pyenv and PATH)")
     root = render(where / "project", variant.answers())
+    stamp(root, variant.build)
     return Project(variant, root, venvs.install(python, root, variant.editable))
+
+
+def stamp(root: Path, build: str) -> None:
+    """Give every file of a project the same modification time, one of this build's own.
+    mypy trusts a cached module whose path (relative: tests/test_app.py), size and mtime
+    match: projects rendered in the same second, with package names of one length, would
+    pass for each other in a cache they share (MypyCaches). With times that differ, mypy
+    compares the files' hashes."""
+    moment = 1_500_000_000 + int(hashlib.sha256(build.encode()).hexdigest()[:7], 16)
+    for path in root.rglob("*"):
+        os.utime(path, (moment, moment))
 
 
 def start(project: Project, log_dir: Path, **env: str) -> Server:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from projects import FRAMEWORKS, MAIN
+from projects import FRAMEWORKS, MAIN, MypyCaches, stamp
 from support import DATABASES, find_python, render, run, run_ok, uv_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -86,7 +86,7 @@ def test_ruff_is_clean_targeting_the_python(
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_mypy_is_clean_for_the_newest_python(
-    projects: Any, mypy_cache: Path, tmp_path: Path, template_copy: Path, framework: str
+    projects: Any, mypy_cache: MypyCaches, tmp_path: Path, template_copy: Path, framework: str
 ) -> None:
     """The main project rendered for the newest Python offered, type-checked by its installed
     twin (same answers, this machine's Python). The newest stands for the ones between: the
@@ -96,5 +96,7 @@ def test_mypy_is_clean_for_the_newest_python(
     twin = projects(MAIN[framework])
     answers = {**MAIN[framework].answers(), "python_version": newest}
     project = render(tmp_path / "project", answers, template_copy)
-    env = twin.env(MYPY_CACHE_DIR=str(mypy_cache))
-    run_ok([twin.python, "-m", "mypy", "--python-version", newest], project, env)
+    stamp(project, f"{MAIN[framework].build}-py{newest}")
+    with mypy_cache.seeded(newest) as cache:
+        env = twin.env(MYPY_CACHE_DIR=str(cache))
+        run_ok([twin.python, "-m", "mypy", "--python-version", newest], project, env)
