@@ -107,6 +107,12 @@ class Variant:
             return LONG_PACKAGE
         return "e2e_" + self.build.replace("-", "_")
 
+    def has_the_code_of(self, answers: dict[str, Any]) -> bool:
+        """Whether a project made with `answers` (its answers file) has this variant's code:
+        the same code answers and Python."""
+        made = {key: answers.get(key) for key in CODE_QUESTIONS}
+        return (made, answers.get("python_version")) == (self.code_answers(), self.python_version)
+
     def answers(self) -> dict[str, Any]:
         answers: dict[str, Any] = {
             **self.code_answers(),
