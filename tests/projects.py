@@ -161,9 +161,12 @@ def by_variant(variants: list[Variant]) -> list[Any]:
     return [grouped(v.id, v) for v in variants]
 
 
-def builder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Project]:
-    """Render and install a build on first use; later calls for the same code get the same
-    project (the session fixture `projects` in conftest.py)."""
+def builder(
+    tmp_path_factory: pytest.TempPathFactory, template: Path
+) -> Callable[[Variant], Project]:
+    """Render (from `template`, a plain copy of the templates) and install a build on first
+    use; later calls for the same code get the same project (the session fixture `projects` in
+    conftest.py)."""
     built: dict[str, Project | BaseException] = {}
     venvs = Venvs(tmp_path_factory)
 
@@ -171,7 +174,7 @@ def builder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Pro
         if variant.build not in built:
             try:
                 where = tmp_path_factory.mktemp(variant.build)
-                built[variant.build] = _build(variant, where, venvs)
+                built[variant.build] = _build(variant, where, template, venvs)
             except Exception as error:  # remembered, so a broken install fails once, quickly
                 built[variant.build] = error
         result = built[variant.build]
@@ -263,13 +266,13 @@ def dependencies(project: Path) -> tuple[str, ...]:
     return tuple(sorted([*declared.get("dependencies", []), *dev]))
 
 
-def _build(variant: Variant, where: Path, venvs: Venvs) -> Project:
+def _build(variant: Variant, where: Path, template: Path, venvs: Venvs) -> Project:
     python: str | Path | None = sys.executable
     if variant.python_version != CURRENT:
         python = find_python(variant.python_version)
     if python is None:
         pytest.skip(f"no Python {variant.python_version} here (looked in pyenv and PATH)")
-    root = render(where / "project", variant.answers())
+    root = render(where / "project", variant.answers(), template)
     stamp(root, variant.build)
     return Project(variant, root, venvs.install(python, root, variant.editable))
 

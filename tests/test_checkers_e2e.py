@@ -69,13 +69,16 @@ def checkers(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Variant], Path]:
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory, template_copy: Path
+) -> Callable[[Variant], Path]:
     """Each variant rendered once (not installed)."""
     done: dict[Variant, Path] = {}
 
     def get(variant: Variant) -> Path:
         if variant not in done:
-            done[variant] = render(tmp_path_factory.mktemp(variant.id) / "p", variant.answers())
+            where = tmp_path_factory.mktemp(variant.id) / "p"
+            done[variant] = render(where, variant.answers(), template_copy)
         return done[variant]
 
     return get

@@ -423,7 +423,9 @@ def test_web_project_serves_pages_for_people(
 
 
 @pytest.fixture(scope="session")
-def rendered_only(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+def rendered_only(
+    tmp_path_factory: pytest.TempPathFactory, template_copy: Path
+) -> Callable[..., Path]:
     """Each framework's main project (or with another database), rendered, not installed."""
     done: dict[tuple[str, str | None], Path] = {}
 
@@ -434,7 +436,7 @@ def rendered_only(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Pat
             variant = MAIN[framework]
             if database is not None:
                 variant = answered(framework, database=database)
-            done[framework, database] = render(where, variant.answers())
+            done[framework, database] = render(where, variant.answers(), template_copy)
         return done[framework, database]
 
     return get

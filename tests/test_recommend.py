@@ -166,11 +166,12 @@ def test_the_templates_copy_of_the_reasons_is_fresh() -> None:
     ],
 )
 def test_generated_readme_gives_every_reason(
-    answers: dict[str, object], chosen_by: str, tmp_path: Path
+    answers: dict[str, object], chosen_by: str, tmp_path: Path, template_copy: Path
 ) -> None:
     from support import render
 
-    readme = (render(tmp_path / "p", {**answers, "project_name": "p"}) / "README.md").read_text()
+    project = render(tmp_path / "p", {**answers, "project_name": "p"}, template_copy)
+    readme = (project / "README.md").read_text()
     why = readme[readme.index("## Why") : readme.index("## Develop")]
     for reason in recommend(answers).reasons:
         assert f"| {reason.factor} |" in why
