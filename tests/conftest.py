@@ -37,11 +37,12 @@ def copy_template(dest: Path) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _jinja_compiles_once() -> Iterator[None]:
-    """Every render in this process compiles a template source once (support.py says why)."""
-    from support import jinja_compiles_once
+def _renders_do_no_needless_work() -> Iterator[None]:
+    """Every render in this process compiles a template source once, and calls git only where
+    there is a git index (support.py says why)."""
+    from support import git_index_synced_only_in_git, jinja_compiles_once
 
-    with jinja_compiles_once():
+    with jinja_compiles_once(), git_index_synced_only_in_git():
         yield
 
 
