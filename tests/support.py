@@ -37,8 +37,9 @@ _LEAKY_NAMES = {
 }
 
 
-def render(dst: Path, answers: Mapping[str, Any], template: Path = REPO_ROOT) -> Path:
-    """Render `template` with `answers` (the rest defaulted) into `dst`, as newapp does."""
+def render(dst: Path, answers: Mapping[str, Any], template: Path) -> Path:
+    """Render `template` (tests pass conftest's `template_copy`) with `answers` (the rest
+    defaulted) into `dst`, as newapp does."""
     import copier  # imported here: copier is slow to import and only some tests render
 
     with warnings.catch_warnings():
