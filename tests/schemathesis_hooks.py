@@ -1,12 +1,30 @@
 """schemathesis hooks for the contract tests: checks the generated projects promise beyond
-their OpenAPI documents (loaded by `SCHEMATHESIS_HOOKS=schemathesis_hooks`)."""
+their OpenAPI documents, and a guard for the fuzzer itself (loaded by
+`SCHEMATHESIS_HOOKS=schemathesis_hooks`)."""
 
 from __future__ import annotations
 
+import ast
 import os
+import threading
 from typing import Any
 
 import schemathesis
+
+# CPython 3.11 keeps one AST recursion counter per interpreter: two threads parsing at once
+# (schemathesis' --workers 2, each asking hypothesis to describe a filter lambda, which it
+# does with ast.parse) can fail with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905), a crash of the fuzzer, not a finding. One parse at a time.
+_PARSING = threading.RLock()
+_parse = ast.parse
+
+
+def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    with _PARSING:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 # What every response of a generated project carries, errors included (its README says so);
 # the Referrer-Policy depends on the app kind, which the test passes in NEWAPP_APP_KIND.
