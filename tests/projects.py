@@ -95,10 +95,16 @@ class Variant:
         return answers
 
     @property
+    def code(self) -> tuple[Any, ...]:
+        """What decides the files of this variant's project: the same for every variant whose
+        project has the same text, however it is installed."""
+        return (code_signature(self.code_answers()), self.python_version, self.long_names)
+
+    @property
     def build(self) -> str:
-        """The build this variant's code is: the same for every variant with the same code."""
-        signature = (code_signature(self.code_answers()), self.python_version, self.editable)
-        digest = hashlib.sha256(repr(signature).encode()).hexdigest()[:6]
+        """The build this variant's code is: the same for every variant with the same code,
+        installed the same way."""
+        digest = hashlib.sha256(repr((self.code[:2], self.editable)).encode()).hexdigest()[:6]
         return f"{self.framework}-{self.app_kind}-{digest}{'-long' if self.long_names else ''}"
 
     @property

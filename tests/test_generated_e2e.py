@@ -105,12 +105,13 @@ def tool_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- The project's own checks ------------------------------------------------------------------
 
 
-def one_per_build(variants: list[Variant]) -> list[Variant]:
-    """The first variant of each build: code built once is checked once."""
-    firsts: dict[str, Variant] = {}
-    for variant in variants:
-        firsts.setdefault(variant.build, variant)
-    return list(firsts.values())
+def one_per_code(variants: list[Variant]) -> list[Variant]:
+    """One variant of each code: the same text is checked once. A wheel install where there is
+    one (`editable=False`), since its tests then prove the code and what the wheel packages."""
+    firsts: dict[tuple[Any, ...], Variant] = {}
+    for variant in sorted(variants, key=lambda variant: variant.editable):  # stable: wheels first
+        firsts.setdefault(variant.code, variant)
+    return [variant for variant in variants if firsts[variant.code] is variant]
 
 
 def own_checks() -> list[Any]:
@@ -121,7 +122,7 @@ def own_checks() -> list[Any]:
         pytest.param(
             variant, check, id=f"{variant.id}-{check}", marks=pytest.mark.xdist_group(variant.build)
         )
-        for variant in one_per_build([*MAIN.values(), *OTHER_PYTHONS, *DISTINCT])
+        for variant in one_per_code([*MAIN.values(), *OTHER_PYTHONS, *DISTINCT])
         for check in CHECKS
         if (variant.build, check) not in tested_elsewhere
     ]
