@@ -104,7 +104,9 @@ class Variant:
     def build(self) -> str:
         """The build this variant's code is: the same for every variant with the same code,
         installed the same way."""
-        digest = hashlib.sha256(repr((self.code[:2], self.editable)).encode()).hexdigest()[:6]
+        signature, python_version, _ = self.code  # long names: the suffix below
+        key = (signature, python_version, self.editable)
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:6]
         return f"{self.framework}-{self.app_kind}-{digest}{'-long' if self.long_names else ''}"
 
     @property
