@@ -46,6 +46,18 @@ def _renders_do_no_needless_work() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _venvs_share_bytecode(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The virtualenvs of the whole run (every xdist worker's) borrow each other's compiled
+    bytecode (support.borrow_bytecode)."""
+    from support import share_bytecode_through
+
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's folder (popen-gw0, ...) is inside the run's: share that.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    share_bytecode_through(shared / "virtualenvs.txt")
+
+
 @pytest.fixture(scope="session")
 def template_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The templates outside git, to render from: from a git checkout copier clones it first,

@@ -289,6 +289,9 @@ def make_venv(path: Path, python: str | Path | None = None) -> Path:
     if python is not None:
         argv += ["--python", python]
     run_ok(argv, timeout=120)
+    if _VENV_REGISTRY is not None:
+        with _VENV_REGISTRY.open("a") as registry:  # one short line: appends do not interleave
+            registry.write(f"{path}\n")
     return path / "bin" / "python"
 
 
@@ -307,6 +310,8 @@ def install(
     argv += [] if deps else ["--no-deps"]
     argv += ["--editable", target] if editable else [target]
     run_ok(argv, env=clean_env(), timeout=600)
+    if deps:
+        borrow_bytecode(venv_python)
 
 
 def install_packages(venv_python: Path, requirements: Iterable[str]) -> None:
@@ -316,6 +321,69 @@ def install_packages(venv_python: Path, requirements: Iterable[str]) -> None:
         env=clean_env(),
         timeout=600,
     )
+    borrow_bytecode(venv_python)
+
+
+# The run's list of the virtualenvs it made (make_venv), set by conftest.py: see borrow_bytecode.
+_VENV_REGISTRY: Path | None = None
+
+
+def share_bytecode_through(registry: Path) -> None:
+    """Record every virtualenv this process makes in `registry` (a file the run's workers
+    share), for borrow_bytecode to find."""
+    global _VENV_REGISTRY
+    _VENV_REGISTRY = registry
+
+
+def borrow_bytecode(venv_python: Path) -> int:
+    """Link into this virtualenv the .pyc files the run's other virtualenvs have compiled for
+    the very same files; returns how many.
+
+    Every fresh virtualenv otherwise compiles FastAPI, pydantic, SQLAlchemy, pytest... again at
+    its first import: about 2.7 s of CPU a virtualenv. uv hard-links a package's files from its
+    cache into every virtualenv, so a source with the same inode is the same file, with the
+    size and modification time Python checks before it trusts a .pyc: a borrowed .pyc is the
+    one this virtualenv would have compiled. Where uv copied instead, nothing is borrowed.
+    Python replaces a stale .pyc by renaming a new file over it, never writing through a link.
+    """
+    if _VENV_REGISTRY is None or not _VENV_REGISTRY.is_file():
+        return 0
+    own = _site_packages(venv_python.parent.parent)
+    if own is None:
+        return 0
+    donors = []
+    for line in _VENV_REGISTRY.read_text().splitlines():
+        site = _site_packages(Path(line))
+        if site is not None and site != own and site.parent.name == own.parent.name:
+            donors.append(site)
+    tag = "cpython-" + own.parent.name.removeprefix("python").replace(".", "")
+    linked = 0
+    for source in own.rglob("*.py"):
+        relative = source.relative_to(own)
+        compiled = relative.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        identity = _identity(source)
+        for donor in donors if identity is not None else ():
+            if (donor / compiled).is_file() and _identity(donor / relative) == identity:
+                with contextlib.suppress(OSError):  # already there, or another filesystem
+                    (own / compiled).parent.mkdir(exist_ok=True)
+                    os.link(donor / compiled, own / compiled)
+                    linked += 1
+                break
+    return linked
+
+
+def _site_packages(venv: Path) -> Path | None:
+    """The site-packages folder of the virtualenv at `venv`, if it has one."""
+    return next(iter(venv.glob("lib/python3.*/site-packages")), None)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file's device and inode: equal for two hard links to one file."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 # --- Servers -----------------------------------------------------------------------------------
