@@ -531,12 +531,16 @@ def _readme_commands() -> list[str]:
 
 
 def test_the_readme_starts_with_the_two_set_up_commands() -> None:
+    from conftest import REPO
+
     install_and_create, tests = _readme_commands()[:2]
     assert install_and_create == "python -m pip install . && newapp create ~/my-app --yes"
-    # .ci/run runs exactly this.
-    assert (
-        tests == "python -m pip install -e '.[test]' && python -m pytest -n auto --dist loadgroup"
-    )
+    # The test extra, installed by uv (seconds, where pip took half a minute), then the suite.
+    assert tests.startswith("python -m pip install uv && python -m uv pip install -e '.[test]'")
+    assert tests.endswith(" && python -m pytest -n auto --dist loadgroup")
+    # .ci/run runs exactly this, as its last command.
+    ci_run = (REPO / ".ci" / "run").read_text().strip().splitlines()
+    assert ci_run[-1] == tests
 
 
 def test_the_readme_create_command_lands_in_home_and_leaves_the_checkout_clean(
