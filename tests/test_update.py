@@ -436,6 +436,9 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
 
 
 @pytest.mark.e2e
+# With the other installed-wheel tests (test_install.py): xdist hands out the larger groups
+# first, and as a test of its own this one was among the last, ending the run 8 s after the rest.
+@pytest.mark.xdist_group("install")
 def test_next_wheel_updates_a_project_of_the_last_one_offline(
     wheels: tuple[Path, Path, str], tmp_path: Path
 ) -> None:
