@@ -389,11 +389,43 @@ def _identity(path: Path) -> tuple[int, int] | None:
 # --- Servers -----------------------------------------------------------------------------------
 
 
+# Each process's servers listen on ports of its own block (xdist's worker gw<N> has the N-th),
+# below the kernel's ephemeral range: ports the kernel picks (a bind to port 0, the source port
+# of every outgoing connection) come from that range, so one chosen there could be taken by
+# another worker's server between the choice and the bind. A fuzz run once read Prometheus'
+# "404 page not found" as the project's OpenAPI document that way.
+_PORT_BLOCK = 1000
+_FIRST_BLOCK = 10_000
+_ports: Iterator[int] | None = None
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nothing listens on right now, from this process's block (in turn, so a
+    port a stopped server left is the last to come round again)."""
+    global _ports
+    if _ports is None:
+        _ports = _port_block()
+    for port in _ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise AssertionError("unreachable: the ports cycle")
+
+
+def _port_block() -> Iterator[int]:
+    """This process's ports, round and round; any free port where the blocks do not fit."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = _FIRST_BLOCK + _PORT_BLOCK * int(worker) if worker.isdigit() else None
+    try:
+        ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768  # Linux's default
+    if first is None or first + _PORT_BLOCK > ephemeral:
+        return itertools.repeat(0)  # the kernel picks
+    return itertools.cycle(range(first, first + _PORT_BLOCK))
 
 
 @dataclass

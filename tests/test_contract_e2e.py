@@ -111,8 +111,12 @@ def test_schemathesis_finds_no_failure(
     with upstream(project, tmp_path) as calls:
         database = prepared(project, tmp_path)
         server = start(project, tmp_path / "server", **database, **calls, **env)
-        operations = count_operations(request(server, "GET", document).json())
-        signed_in = bearer(server, FUZZER) if has_auth(project) else {}
+        try:
+            operations = count_operations(request(server, "GET", document).json())
+            signed_in = bearer(server, FUZZER) if has_auth(project) else {}
+        except BaseException:
+            stop(server)  # fuzz() stops it otherwise
+            raise
         result, exit_code = fuzz(server, document, variant.app_kind, tmp_path, signed_in)
     # On failure, the server's own log too: a 500's cause is only there.
     summary = result.stdout[-6000:] + result.stderr[-2000:] + server.stderr()[-3000:]

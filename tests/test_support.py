@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import py_compile
+import socket
 import sys
 from pathlib import Path
 
@@ -61,3 +62,25 @@ def test_no_bytecode_is_borrowed_from_another_python(tmp_path: Path, registry: P
     (other / "__pycache__" / f"module.{TAG}.pyc").write_bytes(b"not for this Python")
     os.link(source, tmp_path / "own" / SITE / "module.py")
     assert support.borrow_bytecode(python) == 0
+
+
+def test_free_ports_come_from_the_workers_own_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the kernel's ephemeral range, so no port the kernel hands out (another worker's
+    bind to port 0, an outgoing connection) can take one between its choice and its bind."""
+    ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    blocks = {}
+    for worker in ("gw0", "gw1"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        monkeypatch.setattr(support, "_ports", None)
+        blocks[worker] = {support.free_port() for _ in range(3)}
+        assert len(blocks[worker]) == 3
+        assert all(port + support._PORT_BLOCK <= ephemeral for port in blocks[worker])
+    assert not blocks["gw0"] & blocks["gw1"]
+    # One that something listens on is passed over.
+    monkeypatch.setattr(support, "_ports", None)
+    taken = support.free_port()
+    monkeypatch.setattr(support, "_ports", None)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", taken))
+        listener.listen()
+        assert support.free_port() != taken
