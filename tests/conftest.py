@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from projects import MAIN, MypyCaches, Project, Variant, builder, start
+from projects import MAIN, MypyCaches, Project, Variant, builder, run_folder, start
 
 if TYPE_CHECKING:
     from postgres import Cluster
@@ -52,10 +52,7 @@ def _venvs_share_bytecode(tmp_path_factory: pytest.TempPathFactory) -> None:
     bytecode (support.borrow_bytecode)."""
     from support import share_bytecode_through
 
-    base = tmp_path_factory.getbasetemp()
-    # Under xdist each worker's folder (popen-gw0, ...) is inside the run's: share that.
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    share_bytecode_through(shared / "virtualenvs.txt")
+    share_bytecode_through(run_folder(tmp_path_factory) / "virtualenvs.txt")
 
 
 @pytest.fixture(scope="session")

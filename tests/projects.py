@@ -193,6 +193,13 @@ def builder(
     return build
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's temporary folder, which every xdist worker shares (each worker's own folder,
+    popen-gw0, ..., is inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 class Venvs:
     """One fresh virtualenv per Python and dependency set for the whole run, shared by every
     xdist worker: the first project with those dependencies installs them, later ones (on any
@@ -200,10 +207,7 @@ class Venvs:
     into it, so two workers never make the same one twice."""
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
-        base = tmp_path_factory.getbasetemp()
-        # Under xdist each worker's folder (popen-gw0, ...) is inside the run's: share that.
-        shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-        self._root = shared / "venvs"
+        self._root = run_folder(tmp_path_factory) / "venvs"
         self._root.mkdir(exist_ok=True)
 
     def install(self, python: str | Path, project: Path, editable: bool) -> Path:
@@ -230,8 +234,7 @@ class MypyCaches:
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         self._own = tmp_path_factory.mktemp("mypy-cache")
-        base = tmp_path_factory.getbasetemp()
-        self._seeds = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "mypy"
+        self._seeds = run_folder(tmp_path_factory) / "mypy"
         self._seeds.mkdir(exist_ok=True)
 
     @contextmanager
