@@ -7,6 +7,7 @@ import http.client
 import itertools
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -425,7 +426,10 @@ def _port_block() -> Iterator[int]:
         ephemeral = 32768  # Linux's default
     if first is None or first + _PORT_BLOCK > ephemeral:
         return itertools.repeat(0)  # the kernel picks
-    return itertools.cycle(range(first, first + _PORT_BLOCK))
+    # From a random place in the block: two runs at once on one machine rarely meet.
+    ports = list(range(first, first + _PORT_BLOCK))
+    start = random.randrange(_PORT_BLOCK)
+    return itertools.cycle(ports[start:] + ports[:start])
 
 
 @dataclass
