@@ -48,8 +48,16 @@ def _clamp(version: str, lowest: str = "3.11", highest: str = "3.13") -> str:
 
 
 # The Python running these tests, as the main projects' python_version answer (clamped to the
-# versions the question offers); their virtualenvs use this interpreter, so they never skip.
+# versions the question offers); this interpreter can always run them, so they never skip.
 CURRENT = _clamp(f"{sys.version_info.major}.{sys.version_info.minor}")
+
+
+def interpreter(version: str) -> Path | None:
+    """The Python that projects answering python_version=`version` are installed with."""
+    found = find_python(version)
+    return found or (Path(sys.executable) if version == CURRENT else None)
+
+
 NAMES = {"flask": "Flask", "fastapi": "FastAPI"}
 LONG_PACKAGE = "p" + "_abcdefghi" * 3 + "_abcdefgh"  # 40 characters, the most allowed
 LONG_PROJECT = "-".join(["a12345678"] * 6) + "-abcd"  # 64 characters, the most allowed
@@ -278,9 +286,7 @@ def dependencies(project: Path) -> tuple[str, ...]:
 
 
 def _build(variant: Variant, where: Path, template: Path, venvs: Venvs) -> Project:
-    python: str | Path | None = sys.executable
-    if variant.python_version != CURRENT:
-        python = find_python(variant.python_version)
+    python = interpreter(variant.python_version)
     if python is None:
         pytest.skip(f"no Python {variant.python_version} here (looked in pyenv and PATH)")
     root = render(where / "project", variant.answers(), template)

@@ -264,9 +264,19 @@ def uv_executable() -> str:
     return found
 
 
+# Debian builds its Pythons with profile-guided optimisation and LTO; pyenv's default builds
+# have neither, and a generated project's tests, servers and commands took 12-30 % more CPU
+# on pyenv's 3.11.7 than on Debian's 3.11.2, measured side by side.
+DISTRIBUTION_PYTHONS = Path("/usr/bin")
+
+
 def find_python(version: str) -> Path | None:
-    """An interpreter for `version` ("3.12"): this one if it matches, else pyenv's newest
-    patch release, else `python3.12` on PATH; None when there is none."""
+    """An interpreter for `version` ("3.12"): the distribution's build if there is one, else
+    this one if it matches, else pyenv's newest patch release, else `python3.12` on PATH;
+    None when there is none."""
+    distribution = DISTRIBUTION_PYTHONS / f"python{version}"
+    if distribution.exists():
+        return distribution
     if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
         return Path(sys.executable)
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"

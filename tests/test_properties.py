@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from newapp.cli import app
-from projects import CURRENT
+from projects import CURRENT, interpreter
 from support import clean_env, install, make_venv, render, uv_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("properties")]
@@ -34,7 +33,7 @@ TRICKY = st.text(
 def runtime(tmp_path_factory: pytest.TempPathFactory, template_copy: Path) -> Path:
     """A virtualenv holding both frameworks' runtime dependencies, to import rendered code."""
     root = tmp_path_factory.mktemp("properties")
-    python = make_venv(root / "venv", sys.executable)
+    python = make_venv(root / "venv", interpreter(CURRENT))
     for framework in ("flask", "fastapi"):
         project = render(
             root / framework,
