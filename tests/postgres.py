@@ -86,9 +86,11 @@ class Cluster:
         psql = [self.bin / "psql", "-h", self.base, "-p", str(self.port), "-U", "postgres"]
         return self._as_owner([*psql, "-d", database, "-v", "ON_ERROR_STOP=1", "-c", statement])
 
-    def create_database(self, name: str) -> str:
-        """A fresh database owned by the test role; its plain postgresql:// URL."""
-        self.sql(f'CREATE DATABASE "{name}" OWNER {ROLE}')
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A fresh database owned by the test role, a copy of `template` if one is named; its
+        plain postgresql:// URL."""
+        copy = f' TEMPLATE "{template}"' if template else ""
+        self.sql(f'CREATE DATABASE "{name}" OWNER {ROLE}{copy}')
         return self.url(name)
 
     def url(self, database: str) -> str:

@@ -221,7 +221,7 @@ class Venvs:
     def install(self, python: str | Path, project: Path, editable: bool) -> Path:
         key = hashlib.sha256(repr((str(python), dependencies(project))).encode()).hexdigest()
         folder = self._root / key[:12]
-        with _locked(self._root / f"{key[:12]}.lock"):
+        with locked(self._root / f"{key[:12]}.lock"):
             if (folder / "complete").is_file():
                 venv_python = folder / ".venv" / "bin" / "python"
                 install(venv_python, project, editable=editable, deps=False)
@@ -254,7 +254,7 @@ class MypyCaches:
             yield self._own
             return
         seed = self._seeds / python_version
-        with _locked(self._seeds / f"{python_version}.lock"):
+        with locked(self._seeds / f"{python_version}.lock"):
             if not seed.is_dir():
                 yield self._own
                 made = self._own / python_version
@@ -268,7 +268,7 @@ class MypyCaches:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on the file at `path` (made if missing), across processes."""
     with path.open("a") as file:
         fcntl.flock(file, fcntl.LOCK_EX)

@@ -1,24 +1,29 @@
-"""Signing in to a generated project's server, for the end-to-end tests.
+"""Users and signing in to a generated project's server, for the end-to-end tests.
 
 A project made with sign-in (auth, the default with a database) answers its items routes only
-to a signed-in user: `sign_in` makes one with the project's own `create-user` (password on
-stdin), trades the password for a token at POST /auth/token, and remembers it for the server,
-so `request` here sends it with every call to that server.
+to a signed-in user. The databases the tests start from (`ready_sqlite`, `ready_postgresql`)
+hold one, USER, made by the project's own `create-user` (password on stdin); `sign_in` trades
+its password for a token at POST /auth/token and remembers it for the server, so `request`
+here sends it with every call to that server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
-from projects import Project
+from postgres import Cluster
+from projects import Project, locked, migrate
 from support import Response, Server
 from support import request as plain_request
 
 PASSWORD = "end-to-end passphrase"
+USER = "e2e@example.com"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # The bearer header of each server a test signed in to, by port and process: a port is reused
 # by later servers, which must not be sent a token of another database.
@@ -76,17 +81,70 @@ def bearer(server: Server, email: str, password: str = PASSWORD) -> dict[str, st
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def sign_in(
-    project: Project, server: Server, url: str, email: str = "e2e@example.com"
-) -> dict[str, str]:
-    """Make `email` a user of the project's database (once), sign in, and send its token
-    with every `request` to this server from now on. Projects without sign-in: nothing."""
+def sign_in(project: Project, server: Server) -> dict[str, str]:
+    """Sign in to `server` as USER, whom its database must hold, and send the token with
+    every `request` to this server from now on. Projects without sign-in: nothing."""
     if not has_auth(project):
         return {}
-    made = create_user(project, url, email)
-    assert made.returncode == 0 or "exists already" in made.stderr, made.stderr
-    _BEARERS[server.port, server.pid] = bearer(server, email)
+    _BEARERS[server.port, server.pid] = bearer(server, USER)
     return _BEARERS[server.port, server.pid]
+
+
+# --- The databases the tests start from ---------------------------------------------------------
+# Most end-to-end tests need a database as `migrate` and then `create-user USER` leave it, not
+# the making of it, which costs 3 s of CPU: the project's own commands make it once per build
+# (proving them again), and each test gets a copy. Tests of the commands themselves run them
+# (test_auth_e2e.py, test_unmigrated_e2e.py, test_replicas_e2e.py, test_day_two_e2e.py).
+
+
+def prepare(project: Project, url: str) -> None:
+    """Migrate the database at `url`, and add USER where the project has sign-in."""
+    migrate(project, url)
+    add_user(project, url)
+
+
+def add_user(project: Project, url: str) -> None:
+    """Add USER to the (migrated) database at `url`, where the project has sign-in."""
+    if has_auth(project):
+        made = create_user(project, url, USER)
+        assert made.returncode == 0, made.stderr
+
+
+def ready_sqlite(project: Project, path: Path) -> str:
+    """A prepared SQLite database at `path` (folders made); its URL."""
+    made = project.root.parent / "ready.db"
+    with locked(made.with_name("ready.lock")):
+        if not made.is_file():
+            partial = made.with_name("ready.partial")
+            partial.unlink(missing_ok=True)
+            prepare(project, f"sqlite:///{partial}")
+            _copy_sqlite(partial, made)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _copy_sqlite(made, path)
+    return f"sqlite:///{path}"
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """SQLite's own backup: whole and consistent, whatever a write-ahead log still holds."""
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
+# The prepared databases each worker's cluster holds, by its port and the database's name.
+_TEMPLATES: set[tuple[int, str]] = set()
+
+
+def ready_postgresql(project: Project, cluster: Cluster, name: str) -> str:
+    """A prepared PostgreSQL database called `name`, copied by PostgreSQL from a template
+    database prepared once per build; its URL."""
+    template = f"{project.package}_ready"
+    if (cluster.port, template) not in _TEMPLATES:
+        prepare(project, cluster.create_database(template))
+        _TEMPLATES.add((cluster.port, template))
+    return cluster.create_database(name, template=template)
 
 
 def request(

@@ -31,15 +31,14 @@ from projects import (
     Variant,
     start,
 )
-from signin import bearer, create_user, has_auth
-from support import Server, clean_env, free_port, request, run, run_ok, running_server, stop
+from signin import ready_sqlite, sign_in
+from support import Server, clean_env, free_port, request, run, running_server, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
 TESTS = Path(__file__).resolve().parent
 EXAMPLES = os.environ.get("NEWAPP_FUZZ_EXAMPLES", "25")
 SEED = os.environ.get("NEWAPP_FUZZ_SEED", "20261203")  # "random": a new seed every run
-FUZZER = "fuzzer@example.com"  # the user the fuzzer signs in as, where the API has sign-in
 
 
 def fuzzed(name: str, variant: Variant, document: str, **env: str) -> Any:
@@ -82,21 +81,12 @@ def upstream(project: Project, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def prepared(project: Project, tmp_path: Path) -> dict[str, str]:
-    """The server's database settings: a fresh SQLite file, migrated, where it has one."""
+    """The server's database settings, where it has one: a fresh SQLite file, migrated, with
+    the user the fuzzer signs in as (fuzz's Authorization header) where there is sign-in."""
     answers = dict(project.variant.extra)
     if answers.get("database", "sqlite") == "none":
         return {}
-    url = f"sqlite:///{tmp_path / 'fuzz.db'}"
-    run_ok(
-        [project.python, "-m", project.package, "migrate"],
-        cwd=project.root,
-        env=project.env(DATABASE_URL=url),
-        timeout=120,
-    )
-    if has_auth(project):  # the fuzzer signs in as this user (fuzz's Authorization header)
-        made = create_user(project, url, FUZZER)
-        assert made.returncode == 0, made.stderr
-    return {"DATABASE_URL": url}
+    return {"DATABASE_URL": ready_sqlite(project, tmp_path / "fuzz.db")}
 
 
 @pytest.mark.parametrize(("variant", "document", "env"), VARIANTS)
@@ -113,7 +103,7 @@ def test_schemathesis_finds_no_failure(
         server = start(project, tmp_path / "server", **database, **calls, **env)
         try:
             operations = count_operations(request(server, "GET", document).json())
-            signed_in = bearer(server, FUZZER) if has_auth(project) else {}
+            signed_in = sign_in(project, server)
         except BaseException:
             stop(server)  # fuzz() stops it otherwise
             raise

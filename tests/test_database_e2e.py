@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from postgres import Cluster, wait_until
-from projects import FASTAPI_SYNC, MAIN, POSTGRES, Project, Variant, grouped, migrate, start
-from signin import request, sign_in
+from projects import FASTAPI_SYNC, MAIN, POSTGRES, Project, Variant, grouped, start
+from signin import add_user, ready_postgresql, ready_sqlite, request, sign_in
 from support import Response, Server, run, run_ok, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -42,9 +42,9 @@ def post_json(server: Server, path: str, body: Any, method: str = "POST") -> Res
 
 
 def serve(project: Project, log_dir: Path, url: str) -> Server:
-    """The project's server on `url`, its requests signed in as a user (where it has sign-in)."""
+    """The project's server on `url`, its requests signed in (where it has sign-in)."""
     server = start(project, log_dir, DATABASE_URL=url)
-    sign_in(project, server, url)
+    sign_in(project, server)
     return server
 
 
@@ -84,8 +84,7 @@ def test_sqlite_takes_concurrent_writes_and_keeps_them_across_restarts(
     projects: Callable[[Variant], Project], project_variant: Variant, tmp_path: Path
 ) -> None:
     project = projects(project_variant)
-    url = f"sqlite:///{tmp_path / 'data' / 'app.db'}"
-    migrate(project, url)
+    url = ready_sqlite(project, tmp_path / "data" / "app.db")
     server = serve(project, tmp_path / "first", url)
     try:
         assert request(server, "GET", "/readyz").json() == {"status": "ready"}
@@ -118,7 +117,7 @@ def test_postgresql_serves_crud_and_readiness_follows_the_database(
 ) -> None:
     project = projects(project_variant)
     name = project.package
-    url = postgres.create_database(name)
+    url = ready_postgresql(project, postgres, name)
     # The project's own tests, against the real server (they clean up after themselves).
     tests_db = postgres.create_database(f"{name}_tests")
     run_ok(
@@ -127,7 +126,6 @@ def test_postgresql_serves_crud_and_readiness_follows_the_database(
         env=project.env(TEST_DATABASE_URL=tests_db),
         timeout=300,
     )
-    migrate(project, url)
     server = serve(project, tmp_path, url)
     try:
         assert_crud(server)
@@ -173,6 +171,7 @@ def test_the_frameworks_usual_migrate_command_works_too(
     else:
         argv = [project.python, "-m", "alembic", "upgrade", "head"]
     run_ok(argv, cwd=project.root, env=project.env(DATABASE_URL=url), timeout=120)
+    add_user(project, url)
     server = serve(project, tmp_path / "log", url)
     try:
         assert post_json(server, "/items", {"name": "after the usual command"}).status == 201

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from postgres import Cluster, wait_until
-from projects import POSTGRES, Project, Variant, grouped, migrate, start
-from signin import request, sign_in
+from projects import POSTGRES, Project, Variant, grouped, start
+from signin import ready_postgresql, request, sign_in
 from support import Server, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -44,11 +44,10 @@ def test_database_lost_after_start_is_a_503_until_it_returns(
     projects: Callable[[Variant], Project], postgres: Cluster, variant: Variant, tmp_path: Path
 ) -> None:
     project = projects(variant)
-    url = postgres.create_database(f"{project.package}_lost")
-    migrate(project, url)
+    url = ready_postgresql(project, postgres, f"{project.package}_lost")
     server = start(project, tmp_path / "server", DATABASE_URL=url)
     try:
-        sign_in(project, server, url)  # the items routes need a user, where there is sign-in
+        sign_in(project, server)  # the items routes need a user, where there is sign-in
         for _ in range(ROUNDS):  # every worker has served from its pool
             assert send(server, "POST", "/items", {"name": "Lamp"}).status == 201
         postgres.stop()

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from postgres import Cluster
-from projects import POSTGRES, Project, Variant, grouped, migrate, start
-from signin import request, sign_in
+from projects import POSTGRES, Project, Variant, grouped, start
+from signin import ready_postgresql, request, sign_in
 from support import stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -34,11 +34,10 @@ def test_first_requests_after_a_database_restart_succeed(
     tmp_path: Path,
 ) -> None:
     project = projects(project_variant)
-    url = postgres.create_database(f"{project.package}_restart")
-    migrate(project, url)
+    url = ready_postgresql(project, postgres, f"{project.package}_restart")
     server = start(project, tmp_path, DATABASE_URL=url)
     try:
-        sign_in(project, server, url)  # the items routes need a user, where there is sign-in
+        sign_in(project, server)  # the items routes need a user, where there is sign-in
         # Fill both workers' pools: every request on a new connection, spread over the workers.
         assert {request(server, "GET", "/items").status for _ in range(REQUESTS)} == {200}
         postgres.stop()

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from projects import FRAMEWORKS, MAIN, Project, Variant, migrate, start
-from signin import request, sign_in
+from projects import FRAMEWORKS, MAIN, Project, Variant, start
+from signin import ready_sqlite, request, sign_in
 from support import Server, counted_requests, free_port, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -279,8 +279,7 @@ def test_metrics_traces_and_logs_of_a_two_worker_server(
     projects: Callable[[Variant], Project], framework: str, tmp_path: Path
 ) -> None:
     project = projects(MAIN[framework])
-    url = f"sqlite:///{tmp_path / 'ops.db'}"
-    migrate(project, url)
+    url = ready_sqlite(project, tmp_path / "ops.db")
     with otlp_receiver() as receiver:
         server = start(
             project,
@@ -294,7 +293,7 @@ def test_metrics_traces_and_logs_of_a_two_worker_server(
         try:
             # Sign-in's one POST /auth/token and the readiness probe start() polled are the
             # only other traffic.
-            signed_in = bool(sign_in(project, server, url))
+            signed_in = bool(sign_in(project, server))
             with prometheus(f"127.0.0.1:{server.port}", tmp_path / "prometheus") as prom:
                 sent = send_requests(server)
                 counted = 'sum(http_requests_total{route!="/healthz"})'
@@ -322,8 +321,7 @@ def test_a_fresh_server_answers_and_counts_a_burst_of_first_requests(
     """A worker's first requests arrive together (a deploy under traffic): every one is
     answered and counted once, whichever of the worker's threads makes its metrics."""
     project = projects(MAIN[framework])
-    url = f"sqlite:///{tmp_path / 'burst.db'}"
-    migrate(project, url)
+    url = ready_sqlite(project, tmp_path / "burst.db")
     server = start(project, tmp_path / "server", DATABASE_URL=url)
     together = threading.Barrier(BURST)
 

@@ -26,9 +26,9 @@ from projects import (
     FLASK_WEB_TYPED,
     Project,
     Variant,
-    migrate,
     start,
 )
+from signin import ready_sqlite
 from support import Server, request, stop
 from test_generated_e2e import CHROMIUM, CHROMIUM_FLAGS
 
@@ -132,8 +132,7 @@ def sites(
             where = tmp_path_factory.mktemp(f"pages-{site.variant.build}")
             env = {"SECRET_KEY": "pages-e2e-secret-key"}  # one for all workers: CSRF tokens
             if site.items:
-                env["DATABASE_URL"] = f"sqlite:///{where / 'pages.db'}"
-                migrate(project, env["DATABASE_URL"])
+                env["DATABASE_URL"] = ready_sqlite(project, where / "pages.db")
             started[site.variant.build] = start(project, where / "server", **env)
         return started[site.variant.build]
 

@@ -17,7 +17,7 @@ import pytest
 
 from postgres import Cluster, wait_until
 from projects import FASTAPI_SYNC, MAIN, POSTGRES, Project, Variant, grouped, migrate, start
-from signin import request, sign_in
+from signin import add_user, request, sign_in
 from support import Server, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -60,7 +60,8 @@ def assert_unmigrated_then_healed(project: Project, url: str, log_dir: Path) -> 
 
         migrate(project, url)
         assert wait_until(lambda: request(server, "GET", "/readyz").status == 200, 10)
-        sign_in(project, server, url)  # where it has sign-in, the items need a user
+        add_user(project, url)  # where it has sign-in, the items need a user
+        sign_in(project, server)
         for number in range(ROUNDS):
             assert request(server, "GET", "/readyz").json() == {"status": "ready"}
             created = send(server, "POST", "/items", {"name": f"item {number}"})
