@@ -228,15 +228,18 @@ def section(results: dict[str, Any], rounds: int, seconds: int, load: str) -> li
 
 
 def write_section(lines: list[str], heading: str = HEADING) -> None:
-    """Replace the section of RESULTS.md under `heading` (or add it before the server
-    commands)."""
+    """Replace the section of RESULTS.md under `heading` where it stands (or add it before the
+    server commands), a blank line before the next heading."""
     text = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
     parts = text.split("\n## ")
-    kept = [part for part in parts if not ("## " + part).startswith(heading)]
-    new = "\n".join(lines).strip()
-    at = next((i for i, p in enumerate(kept) if p.startswith("Server commands")), len(kept))
-    kept.insert(at, new.removeprefix("## "))
-    RESULTS_MD.write_text("\n## ".join(kept).rstrip() + "\n")
+    new = "\n".join(lines).strip().removeprefix("## ") + "\n"
+    at = next((i for i, p in enumerate(parts) if ("## " + p).startswith(heading)), None)
+    if at is None:
+        at = next((i for i, p in enumerate(parts) if p.startswith("Server commands")), len(parts))
+        parts.insert(at, new)
+    else:
+        parts[at] = new
+    RESULTS_MD.write_text("\n## ".join(parts).rstrip() + "\n")
 
 
 def main() -> None:
