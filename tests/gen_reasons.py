@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from newapp.recommend import FACTORS, Reason, recommend
-from newapp.stack import auth_stack, database_stack
+from newapp.stack import auth_stack, database_stack, open_to_anyone
 
 TARGET = Path(__file__).resolve().parents[1] / "template_shared" / "reasons.jinja"
 
@@ -58,6 +58,16 @@ def auth_rows() -> list[str]:
     return rows
 
 
+def open_rows() -> list[str]:
+    """One row per app kind: what anyone can do to a project that keeps data without sign-in."""
+    rows = []
+    for app_kind in ("api", "web"):
+        text = open_to_anyone({"app_kind": app_kind, "auth": False, "database": "sqlite"})
+        assert text is not None
+        rows.append(f"    {json.dumps(app_kind)}: {json.dumps(text)},")
+    return rows
+
+
 def reasons_jinja() -> str:
     """The file's text: Jinja `set` statements holding FACTORS and every reason."""
     factors = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in FACTORS.items())
@@ -78,6 +88,9 @@ def reasons_jinja() -> str:
             "} -%}",
             "{%- set AUTH = {",
             *auth_rows(),
+            "} -%}",
+            "{%- set OPEN = {",
+            *open_rows(),
             "} -%}",
             "",
         ]

@@ -156,6 +156,9 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
         (["--database", "postgresql"], "export DATABASE_URL=postgresql://", "FLASK_SECRET"),
         (["--database", "none"], "python -m svc\n", "migrate"),
         (["--database", "sqlite"], "8000/items", "FLASK_SECRET"),
+        (["--app-kind", "web"], "No sign-in: anyone who can reach the server", "create-user"),
+        (["--no-auth"], "No sign-in: anyone who can reach the server", "create-user"),
+        ([], "create-user admin@example.com --admin", "No sign-in"),
     ],
     ids=[
         "flask-needs-a-secret",
@@ -170,6 +173,9 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
         "postgresql-needs-its-url",
         "no-database-no-migrate",
         "items-to-try",
+        "web-pages-say-anyone-can-write",
+        "sign-in-off-says-anyone-can-write",
+        "signed-in-api-no-warning",
     ],
 )
 def test_next_steps_fit_the_project(

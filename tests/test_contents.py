@@ -65,3 +65,30 @@ def test_recommend_without_a_database_lists_none() -> None:
     )
     assert shape["database"] is None
     assert not any("items" in line for line in shape["contents"])
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--app-kind", "web"], "through the pages and the JSON API"),
+        (["--no-auth"], "newapp update --data auth=true"),
+        ([], None),
+        (["--database", "none"], None),
+    ],
+    ids=["web-no-sign-in-yet", "api-sign-in-off", "api-signed-in", "no-data"],
+)
+def test_recommend_warns_where_anyone_could_change_the_data(
+    flags: list[str], said: str | None
+) -> None:
+    shape = json.loads(CliRunner().invoke(app, ["recommend", "--json", *flags]).stdout)
+    shown = CliRunner().invoke(app, ["recommend", "--yes", *flags]).stdout
+    listed = shown[shown.index("project will contain") :]
+    if said is None:
+        assert shape["open_to_anyone"] is None
+        assert "No sign-in" not in shown and "no sign-in" not in listed
+        return
+    warning = shape["open_to_anyone"]
+    assert "anyone who can reach the server can add, change and delete items" in warning
+    assert said in warning
+    assert any(line.startswith("no sign-in: anyone") for line in shape["contents"])
+    assert f"No sign-in: {warning}." in " ".join(shown.split())

@@ -271,6 +271,22 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
 
 
 @every(CASES)
+def test_readme_warns_where_anyone_can_change_the_data(rendered: tuple[Case, Path]) -> None:
+    from newapp.stack import open_to_anyone
+
+    case, project = rendered
+    readme = " ".join((project / "README.md").read_text().split())
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    # Data and no sign-in: the README says who can change it, in newapp's words.
+    unprotected = open_to_anyone(recorded)
+    if case.database == "none" or recorded.get("auth"):
+        assert unprotected is None and "### No sign-in" not in readme
+    else:
+        assert unprotected is not None and "anyone who can reach the server" in unprotected
+        assert f"### No sign-in {unprotected[:1].upper()}{unprotected[1:]}." in readme
+
+
+@every(CASES)
 def test_python_compiles_and_has_no_template_leftovers(rendered: tuple[Case, Path]) -> None:
     _, project = rendered
     for path in project.rglob("*.py"):

@@ -386,6 +386,11 @@ def _report(outcome: Any, answers: dict[str, Any], target: Path, *, dry_run: boo
     if note is not None:
         ui.tell(note)
     ui.show_list("Next steps", ui.next_steps(label, answers), commands=True)
+    from newapp.stack import open_to_anyone
+
+    unprotected = open_to_anyone(answers)
+    if unprotected is not None:  # last, where it is read before the server goes online
+        ui.tell(f"No sign-in: {unprotected}.")
 
 
 @app.command("recommend", cls=_Command, short_help="Only the recommendation and its reasons.")
@@ -413,7 +418,7 @@ def recommend_command(
     from newapp.answers import collect
     from newapp.contents import contents
     from newapp.recommend import recommend
-    from newapp.stack import auth_stack, database_stack
+    from newapp.stack import auth_stack, database_stack, open_to_anyone
 
     given = _factor_flags(locals())
     ask = not (yes or as_json) and len(given) < len(FLAG_KEYS)
@@ -445,6 +450,7 @@ def recommend_command(
     parts = [item.text for item in contents(project)]
     stack = database_stack(project)
     signin = auth_stack(project)
+    unprotected = open_to_anyone(project)
     from newapp import ui
 
     if as_json:
@@ -454,6 +460,7 @@ def recommend_command(
             "contents": parts,
             "database": None if stack is None else {"stack": str(stack), "why": stack.why},
             "auth": None if signin is None else {"stack": signin.stack, "why": signin.why},
+            "open_to_anyone": unprotected,
         }
         ui.say(json.dumps(shape, indent=2))
         return
@@ -463,6 +470,8 @@ def recommend_command(
         ui.tell(f"Why this database stack: {stack.why}.")
     if signin is not None:
         ui.tell(f"Sign-in: {signin.stack}. Why: {signin.why}.")
+    if unprotected is not None:
+        ui.tell(f"No sign-in: {unprotected}.")
 
 
 def _accepted(questions: QuestionSet, key: str, value: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from newapp.stack import auth_stack, database_stack
+from newapp.stack import auth_stack, database_stack, open_to_anyone
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,17 @@ def _database(answers: Mapping[str, Any], flask: bool) -> list[Item]:
 def _auth(answers: Mapping[str, Any]) -> list[Item]:
     signin = auth_stack(answers)
     if signin is None:
-        return []
+        if open_to_anyone(answers) is None:
+            return []
+        # Said among what the project holds: what it lacks matters as much before it goes online.
+        return [
+            Item(
+                "no sign-in: anyone who can reach the server can add, change and delete items "
+                "(README.md says how to keep it private)",
+                "README.md",
+                "### No sign-in",
+            )
+        ]
     return [
         Item(f"users and sign-in: {signin.stack}", "src/{package}/security.py", "argon2"),
         Item(

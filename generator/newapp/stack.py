@@ -1,4 +1,5 @@
-"""Which database stack the answers give a project, and why, in words (pure, no I/O)."""
+"""Which database and sign-in stacks the answers give a project, and why, in words (pure, no
+I/O)."""
 
 from __future__ import annotations
 
@@ -114,3 +115,28 @@ def auth_stack(answers: Mapping[str, object]) -> AuthStack | None:
         return None
     stack, why = _AUTH[str(answers["framework"]), str(answers.get("app_kind", "api"))]
     return AuthStack(stack, why)
+
+
+# app_kind -> what anyone can do to a project that keeps data without sign-in, and what to do
+# about it. An API gets sign-in by answering yes; web pages cannot have it yet.
+_OPEN: dict[str, str] = {
+    "api": (
+        "anyone who can reach the server can add, change and delete items, since sign-in is off "
+        "(you answered no); keep it private, or add sign-in with `newapp update --data "
+        "auth=true` (users, passwords, bearer tokens; your own edits stay)"
+    ),
+    "web": (
+        "anyone who can reach the server can add, change and delete items, through the pages "
+        "and the JSON API: newapp makes sign-in for APIs only so far (browser sessions for pages "
+        "are to come); keep it private, on a private network or behind a proxy that asks who is "
+        "there (nginx's `auth_basic`, or an identity-aware proxy such as oauth2-proxy)"
+    ),
+}
+
+
+def open_to_anyone(answers: Mapping[str, object]) -> str | None:
+    """What anyone can do to a project that keeps data without sign-in, and what to do about
+    it; None for a project with sign-in, or with no data to change."""
+    if answers.get("auth", False) or str(answers.get("database", "sqlite")) == "none":
+        return None
+    return _OPEN[str(answers.get("app_kind", "api"))]
