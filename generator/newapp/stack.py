@@ -90,7 +90,7 @@ _AUTH: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("flask", "api"): (
         "bearer tokens from Flask-JWT-Extended (JWTs signed with HS256), Argon2 password hashes "
-        "from pwdlib, sign-in attempts counted by Flask-Limiter",
+        "from pwdlib, sign-in attempts counted by the limits library",
         "a JSON API is called by programs, which send a token in each request's Authorization "
         "header rather than keep a cookie; Flask-JWT-Extended is the kept Flask extension for "
         "exactly that",
