@@ -372,6 +372,7 @@ def _render(
 
 def _report(outcome: Any, answers: dict[str, Any], target: Path, *, dry_run: bool) -> None:
     from newapp import ui
+    from newapp.stack import open_to_anyone
 
     rows = [("create", f) for f in outcome.created] + [("overwrite", f) for f in outcome.replaced]
     if dry_run:
@@ -386,8 +387,6 @@ def _report(outcome: Any, answers: dict[str, Any], target: Path, *, dry_run: boo
     if note is not None:
         ui.tell(note)
     ui.show_list("Next steps", ui.next_steps(label, answers), commands=True)
-    from newapp.stack import open_to_anyone
-
     unprotected = open_to_anyone(answers)
     if unprotected is not None:  # last, where it is read before the server goes online
         ui.tell(f"No sign-in: {unprotected}.")
