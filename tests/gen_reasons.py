@@ -44,10 +44,10 @@ def stack_rows() -> list[str]:
 
 
 def auth_rows() -> list[str]:
-    """One row per framework (sign-in is made for APIs only): the stack in words, and why."""
+    """One row per framework and app kind: the sign-in stack in words, and why."""
     rows = []
     for framework in ("flask", "fastapi"):
-        for app_kind in ("api",):
+        for app_kind in ("api", "web"):
             answers = {"framework": framework, "app_kind": app_kind, "auth": True}
             stack = auth_stack(answers)
             assert stack is not None

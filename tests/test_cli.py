@@ -146,7 +146,7 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
         (["--framework", "fastapi", "--no-auto-docs"], "python -m svc", "/docs"),
         (["--framework", "fastapi", "--data", "port=9000"], "127.0.0.1:9000/docs", "8000"),
         (["--framework", "flask", "--app-kind", "web"], "curl http://127.0.0.1:8000/ ", "/hello"),
-        (["--framework", "fastapi", "--app-kind", "web"], "the home page", "open http"),
+        (["--framework", "fastapi", "--app-kind", "web"], "the home page", "/hello"),
         (
             ["--framework", "fastapi", "--app-kind", "web", "--auto-docs"],
             "API docs: http://127.0.0.1:8000/docs",
@@ -156,7 +156,8 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
         (["--database", "postgresql"], "export DATABASE_URL=postgresql://", "FLASK_SECRET"),
         (["--database", "none"], "python -m svc\n", "migrate"),
         (["--database", "sqlite"], "8000/items", "FLASK_SECRET"),
-        (["--app-kind", "web"], "No sign-in: anyone who can reach the server", "create-user"),
+        (["--app-kind", "web"], "8000/pages/sign-in", "No sign-in"),
+        (["--app-kind", "web", "--no-auth"], "No sign-in: anyone who can reach", "create-user"),
         (["--no-auth"], "No sign-in: anyone who can reach the server", "create-user"),
         ([], "create-user admin@example.com --admin", "No sign-in"),
     ],
@@ -173,7 +174,8 @@ def test_create_yes_renders_the_recommendation_with_next_steps(workdir: Path) ->
         "postgresql-needs-its-url",
         "no-database-no-migrate",
         "items-to-try",
-        "web-pages-say-anyone-can-write",
+        "web-pages-sign-in-in-a-browser",
+        "web-without-sign-in-says-anyone-can-write",
         "sign-in-off-says-anyone-can-write",
         "signed-in-api-no-warning",
     ],
@@ -577,9 +579,11 @@ def test_the_readme_create_command_lands_in_home_and_leaves_the_checkout_clean(
         ([], True),
         (["--no-auth"], False),
         (["--database", "none"], False),
-        (["--app-kind", "web", "--framework", "fastapi"], False),
+        (["--app-kind", "web", "--framework", "fastapi"], True),
+        (["--app-kind", "web", "--framework", "flask"], True),
+        (["--app-kind", "web", "--no-auth"], False),
     ],
-    ids=["default", "no-auth", "no-database", "web-not-yet"],
+    ids=["default", "no-auth", "no-database", "fastapi-web", "flask-web", "web-no-auth"],
 )
 def test_recommend_says_which_sign_in_stack_and_why(flags: list[str], signed_in: bool) -> None:
     from newapp.stack import auth_stack
@@ -602,9 +606,8 @@ def test_recommend_says_which_sign_in_stack_and_why(flags: list[str], signed_in:
     ("flags", "said"),
     [
         (["--database", "none"], "sign-in needs a database"),
-        (["--app-kind", "web"], "sign-in is made for APIs only for now"),
     ],
-    ids=["no-database", "web"],
+    ids=["no-database"],
 )
 def test_auth_where_it_cannot_be_is_refused_with_its_fix(
     workdir: Path, flags: list[str], said: str

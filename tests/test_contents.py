@@ -70,12 +70,13 @@ def test_recommend_without_a_database_lists_none() -> None:
 @pytest.mark.parametrize(
     ("flags", "said"),
     [
-        (["--app-kind", "web"], "through the pages and the JSON API"),
+        (["--app-kind", "web", "--no-auth"], "through the pages and the JSON API"),
         (["--no-auth"], "newapp update --data auth=true"),
         ([], None),
+        (["--app-kind", "web"], None),
         (["--database", "none"], None),
     ],
-    ids=["web-no-sign-in-yet", "api-sign-in-off", "api-signed-in", "no-data"],
+    ids=["web-sign-in-off", "api-sign-in-off", "api-signed-in", "web-signed-in", "no-data"],
 )
 def test_recommend_warns_where_anyone_could_change_the_data(
     flags: list[str], said: str | None

@@ -271,8 +271,8 @@ AUTH_CASES = [
     ({"database": "none"}, False),
     ({"database": "none", "auth": False}, False),
     ({"database": "none", "auth": True}, "sign-in needs a database"),
-    ({"app_kind": "web", "database": "sqlite"}, False),
-    ({"app_kind": "web", "database": "sqlite", "auth": True}, "made for APIs only"),
+    ({"app_kind": "web", "database": "sqlite"}, True),
+    ({"app_kind": "web", "database": "sqlite", "auth": False}, False),
 ]
 
 
@@ -285,8 +285,8 @@ AUTH_CASES = [
         "none-default-no",
         "none-no",
         "none-yes-refused",
-        "web-default-no",
-        "web-yes-refused",
+        "web-default-yes",
+        "web-no",
     ],
 )
 def test_auth_follows_the_database_in_newapp_and_copier(

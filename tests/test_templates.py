@@ -72,7 +72,16 @@ ONLY_DATABASE = {
         "src/{pkg}/migrations/versions/rev_0001_create_items.py",
     ],
 }
-ONLY_WEB_DATABASE = ["src/{pkg}/templates/items.html"]
+ONLY_WEB_DATABASE = {
+    "flask": ["src/{pkg}/templates/items.html", "src/{pkg}/pages.py"],
+    "fastapi": ["src/{pkg}/templates/items.html", "src/{pkg}/forms.py"],
+}
+# What sign-in adds to web pages: the sign-in, sign-out and sign-up pages, in both frameworks.
+ONLY_WEB_AUTH = [
+    "src/{pkg}/sessions.py",
+    "src/{pkg}/templates/account.html",
+    "tests/test_sessions.py",
+]
 # What sign-in (auth, the default with a database) adds: the same shape in both frameworks.
 AUTH_FILES = [
     "src/{pkg}/security.py",
@@ -262,11 +271,13 @@ def test_expected_files(rendered: tuple[Case, Path]) -> None:
         wanted |= case.files(ONLY_FASTAPI_WEB)
     if case.database != "none":
         wanted |= case.files(ONLY_DATABASE[case.framework])
-        wanted |= case.files(ONLY_WEB_DATABASE) if case.app_kind == "web" else set()
+        web = case.app_kind == "web"
+        wanted |= case.files(ONLY_WEB_DATABASE[case.framework]) if web else set()
         wanted |= case.files(["compose.yaml"]) if case.database == "postgresql" else set()
-        # Sign-in: by default for an API (web pages would need browser sessions, not made yet).
-        signed_in = case.answers.get("auth", api)
+        # Sign-in: by default wherever there is a database.
+        signed_in = case.answers.get("auth", True)
         wanted |= case.files(ONLY_AUTH[case.framework]) if signed_in else set()
+        wanted |= case.files(ONLY_WEB_AUTH) if signed_in and web else set()
     assert files == wanted
 
 

@@ -477,14 +477,15 @@ def test_next_wheel_updates_a_project_of_the_last_one_offline(
     assert answers_of(project)["_commit"] == f"v{following}"
 
 
-# A project made before the sign-in question keeps serving its callers as it did: an update
-# leaves sign-in off unless asked; a project that gains a database now gets the default.
+# A project made before the sign-in question (an API) or before it was asked of web pages keeps
+# serving its callers as it did: an update leaves sign-in off unless asked; a project that gains
+# a database now gets the default.
 KEPT = [
     ({"app_kind": "api", "database": "sqlite"}, {}, {"auth": False}),
     ({"app_kind": "api", "database": "sqlite"}, {"auth": True}, {}),
     ({"app_kind": "api", "database": "sqlite", "auth": True}, {}, {}),
     ({"app_kind": "api", "database": "none"}, {"database": "sqlite"}, {}),
-    ({"app_kind": "web", "database": "sqlite"}, {}, {}),
+    ({"app_kind": "web", "database": "sqlite"}, {}, {"auth": False}),
 ]
 
 

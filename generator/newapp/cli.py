@@ -173,8 +173,8 @@ AuthOption = Annotated[
     bool | None,
     typer.Option(
         "--auth/--no-auth",
-        help="Sign-in: users, passwords and tokens guard the data (default: yes for an API with "
-        "a database; web pages get none yet).",
+        help="Sign-in: users, passwords and tokens (and sign-in pages for web pages) guard the "
+        "data (default: yes with a database).",
     ),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: take defaults.")]

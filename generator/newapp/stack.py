@@ -77,8 +77,8 @@ def database_stack(answers: Mapping[str, object]) -> Stack | None:
 
 
 # (framework, app_kind) -> (the sign-in stack in words, why). An API's callers are programs,
-# which send a token with each request. A site's are people in a browser, which keeps a cookie:
-# browser sessions are not made yet, so web projects have no entry (auth_stack says None).
+# which send a token with each request. A site's are people in a browser, which keeps a cookie;
+# its JSON API takes tokens as well, for scripts.
 _AUTH: dict[tuple[str, str], tuple[str, str]] = {
     ("fastapi", "api"): (
         "bearer tokens: the OAuth2 password flow as FastAPI's docs teach it "
@@ -95,6 +95,23 @@ _AUTH: dict[tuple[str, str], tuple[str, str]] = {
         "header rather than keep a cookie; Flask-JWT-Extended is the kept Flask extension for "
         "exactly that",
     ),
+    ("fastapi", "web"): (
+        "browser sessions: sign-in, sign-out and sign-up pages, a signed session cookie from "
+        "Starlette's SessionMiddleware, forms guarded by fastapi-csrf-protect; bearer tokens "
+        "(PyJWT) for the JSON API; Argon2 password hashes from pwdlib, sign-in attempts counted "
+        "by the limits library",
+        "pages are read by people in a browser, which keeps a cookie for them, so they sign in "
+        "once through a form; scripts that call the JSON API send a token instead",
+    ),
+    ("flask", "web"): (
+        "browser sessions: sign-in, sign-out and sign-up pages from Flask-Login with Flask-WTF "
+        "forms (CSRF tokens included), kept in Flask's signed session cookie; bearer tokens from "
+        "Flask-JWT-Extended for the JSON API; Argon2 password hashes from pwdlib, sign-in "
+        "attempts counted by the limits library",
+        "pages are read by people in a browser, which keeps a cookie for them, so they sign in "
+        "once through a form; Flask-Login is the kept Flask extension for exactly that, and "
+        "scripts that call the JSON API send a token instead",
+    ),
 }
 
 
@@ -107,18 +124,15 @@ class AuthStack:
 
 
 def auth_stack(answers: Mapping[str, object]) -> AuthStack | None:
-    """The sign-in stack for `framework`; None without `auth` (or a database), and for web pages,
-    which would need browser sessions that newapp does not make yet."""
+    """The sign-in stack for `framework` and `app_kind`; None without `auth` (or a database)."""
     if not answers.get("auth", False) or str(answers.get("database", "sqlite")) == "none":
-        return None
-    if str(answers.get("app_kind", "api")) != "api":
         return None
     stack, why = _AUTH[str(answers["framework"]), str(answers.get("app_kind", "api"))]
     return AuthStack(stack, why)
 
 
 # app_kind -> what anyone can do to a project that keeps data without sign-in, and what to do
-# about it. An API gets sign-in by answering yes; web pages cannot have it yet.
+# about it.
 _OPEN: dict[str, str] = {
     "api": (
         "anyone who can reach the server can add, change and delete items, since sign-in is off "
@@ -127,9 +141,9 @@ _OPEN: dict[str, str] = {
     ),
     "web": (
         "anyone who can reach the server can add, change and delete items, through the pages "
-        "and the JSON API: newapp makes sign-in for APIs only so far (browser sessions for pages "
-        "are to come); keep it private, on a private network or behind a proxy that asks who is "
-        "there (nginx's `auth_basic`, or an identity-aware proxy such as oauth2-proxy)"
+        "and the JSON API, since sign-in is off (you answered no); keep it private, or add "
+        "sign-in with `newapp update --data auth=true` (users, sign-in pages, a session cookie; "
+        "your own edits stay)"
     ),
 }
 

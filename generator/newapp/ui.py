@@ -236,6 +236,8 @@ def _first_look(answers: Mapping[str, Any]) -> list[str]:
     base = f"http://127.0.0.1:{answers['port']}"
     if answers.get("app_kind") == "web":
         steps = [f"curl {base}/    # the home page: open it in a browser, too"]
+        if answers.get("database", "none") != "none" and answers.get("auth", False):
+            steps.append(f"open {base}/pages/sign-in    # in a browser, as admin@example.com")
     else:
         steps = [f"curl {base}/hello    # from another terminal"]
     if answers.get("database", "none") != "none":
