@@ -195,14 +195,20 @@ def _json(server: Server, method: str, path: str, body: object, **headers: str) 
     return request(server, method, path, data, {"Content-Type": "application/json", **headers})
 
 
-@pytest.mark.parametrize("framework", ["flask", "fastapi"])
+@pytest.mark.parametrize(
+    ("framework", "app_kind"),
+    [("flask", "api"), ("fastapi", "api"), ("fastapi", "web")],
+    ids=["flask", "fastapi", "fastapi-web"],
+)
 def test_updates_add_a_database_then_sign_in_keeping_edits_and_items(
-    installed: Installed, tmp_path: Path, framework: str
+    installed: Installed, tmp_path: Path, framework: str, app_kind: str
 ) -> None:
     """none -> sqlite without sign-in -> sign-in -> postgresql, each with `newapp update
     --data`: the user's own route stays every time, the items stored before sign-in stay (an
-    admin's to see), and the merged project then passes its own tests."""
+    admin's to see), web pages gain their sign-in pages, and the merged project then passes
+    its own tests."""
     args = ["create", "shop", "--yes", "-d", THIS_PYTHON, "--framework", framework]
+    args += ["--app-kind", app_kind]
     run_ok([installed.script, *args, "--database", "none"], tmp_path, installed.env())
     project = tmp_path / "shop"
     _git(project, "init", "--quiet")
@@ -241,6 +247,11 @@ def test_updates_add_a_database_then_sign_in_keeping_edits_and_items(
         listed = request(server, "GET", "/items", headers=admin).json()["items"]
         assert [item["name"] for item in listed] == ["stored before sign-in", "and another"]
         assert request(server, "GET", "/mine").json() == {"mine": "kept"}
+        if app_kind == "web":  # the items page now sends a visitor to sign in first
+            page = request(server, "GET", "/pages/items")
+            assert page.status in (302, 303)
+            assert "/pages/sign-in?next=" in page.headers["location"]
+            assert request(server, "GET", "/pages/sign-in").status == 200
     finally:
         assert stop(server) == 0
 
@@ -252,7 +263,9 @@ def test_updates_add_a_database_then_sign_in_keeping_edits_and_items(
     # The updated project is, file for file, what `newapp create` makes for its answers now,
     # plus the user's route; and that is the code whose own tests and checks pass in
     # test_generated_e2e.py (its PostgreSQL variant, on this Python).
-    assert POSTGRES["flask" if framework == "flask" else "fastapi-async"].has_the_code_of(answers)
+    if app_kind == "api":
+        postgres = POSTGRES["flask" if framework == "flask" else "fastapi-async"]
+        assert postgres.has_the_code_of(answers)
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     run_ok([installed.script, *args, "--database", "postgresql", "--auth"], fresh, installed.env())

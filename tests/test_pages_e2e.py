@@ -6,7 +6,9 @@ finds no violation at 375 and 1280 px wide (and in the dark scheme), nothing scr
 sideways, the browser reports no Content-Security-Policy violation, and screenshots are saved
 (into $NEWAPP_SCREENSHOTS when set, else the test's tmp folder; their paths are printed). A
 keyboard alone reaches every link, field and button in order, each with a visible focus ring,
-skips to the content, and adds an item.
+skips to the content, and adds an item. Where there is sign-in, a person signs in through the
+form, adds an item and signs out, after which the items page asks them to sign in again; a form
+posted without its CSRF token is refused.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from projects import (
     Variant,
     start,
 )
-from signin import ready_sqlite
-from support import Server, request, stop
+from signin import PASSWORD, USER, ready_sqlite, sign_in
+from signin import request as signed_request
+from support import Server, stop
 from test_generated_e2e import CHROMIUM, CHROMIUM_FLAGS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="newapp's test extra: playwright")
@@ -85,6 +88,12 @@ class Site:
     pages: tuple[tuple[str, int], ...]
     items: bool = True  # a database, so an items page with a form
     form_errors: bool = False  # the items page shows the server's own form errors (a 422 page)
+    csrf_refused: int = 403  # the status of a form posted without its CSRF token
+
+    @property
+    def auth(self) -> bool:
+        """Whether the site has sign-in (users, pages that need a session)."""
+        return bool(self.variant.code_answers().get("auth"))
 
 
 def as_param(name: str, site: Site) -> Any:
@@ -92,10 +101,16 @@ def as_param(name: str, site: Site) -> Any:
     return pytest.param(site, id=name, marks=pytest.mark.xdist_group(site.variant.build))
 
 
-FLASK = Site(
-    FLASK_WEB_TYPED, (("/", 200), ("/pages/items", 200), ("/no-such-page", 404)), form_errors=True
+# With sign-in, the pages are seen signed in (the sign-in page too, which still shows its form).
+SIGNED_IN_PAGES = (
+    ("/", 200),
+    ("/pages/items", 200),
+    ("/pages/sign-in", 200),
+    ("/pages/sign-out", 200),
+    ("/no-such-page", 404),
 )
-FASTAPI = Site(FASTAPI_WEB_IO, (("/", 200), ("/pages/items", 200), ("/no-such-page", 404)))
+FLASK = Site(FLASK_WEB_TYPED, SIGNED_IN_PAGES, form_errors=True, csrf_refused=422)
+FASTAPI = Site(FASTAPI_WEB_IO, SIGNED_IN_PAGES)
 FASTAPI_NO_DB = Site(FASTAPI_WEB_PLAIN, (("/", 200), ("/no-such-page", 404)), items=False)
 SITES = [
     as_param("flask-web", FLASK),
@@ -130,10 +145,12 @@ def sites(
         if site.variant.build not in started:
             project = projects(site.variant)
             where = tmp_path_factory.mktemp(f"pages-{site.variant.build}")
-            env = {"SECRET_KEY": "pages-e2e-secret-key"}  # one for all workers: CSRF tokens
+            # One for all workers: CSRF tokens, session cookies and access tokens.
+            env = {"SECRET_KEY": "pages-e2e-secret-key, thirty-two characters or more"}
             if site.items:
                 env["DATABASE_URL"] = ready_sqlite(project, where / "pages.db")
             started[site.variant.build] = start(project, where / "server", **env)
+            sign_in(project, started[site.variant.build])  # add_item's token
         return started[site.variant.build]
 
     yield serve
@@ -196,9 +213,28 @@ def sideways_scroll(page: Any) -> int:
 
 
 def add_item(server: Server, name: str, description: str) -> None:
+    """An item of USER's, added through the JSON API (with USER's token, where there is sign-in)."""
     body = json.dumps({"name": name, "description": description}).encode()
-    created = request(server, "POST", "/items", body, {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    created = signed_request(server, "POST", "/items", body, headers)
     assert created.status == 201, created.body
+
+
+def sign_in_with_the_form(page: Any, server: Server, email: str = USER) -> Any:
+    """Sign in as a person does: the sign-in page, its form, its button; the answer."""
+    page.goto(server.url + "/pages/sign-in")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation() as answered:
+        page.locator("main form button").click()
+    return answered.value
+
+
+def enter(page: Any, server: Server, site: Site) -> None:
+    """Where the site has sign-in, sign in first: its pages are for signed-in people."""
+    if site.auth:
+        signed_in = sign_in_with_the_form(page, server)
+        assert signed_in is not None and signed_in.status == 200, page.content()[:2000]
 
 
 @pytest.mark.parametrize("site", SITES)
@@ -225,6 +261,14 @@ def test_every_page_passes_axe_and_reads_on_a_phone_and_a_laptop(
         page.screenshot(path=shot, full_page=True, animations="disabled")
         print(f"screenshot: {shot}")
 
+    if site.auth:  # the sign-in form refusing a wrong password, as people see it
+        for width, scheme in VIEWS:
+            page.set_viewport_size({"width": width, "height": HEIGHT})
+            page.emulate_media(color_scheme=scheme)
+            refused = sign_in_with_the_form(page, server, "nobody@example.com")
+            assert refused is not None and refused.status == 422
+            check("sign-in-refused", width, scheme)
+    enter(page, server, site)
     for width, scheme in VIEWS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
         page.emulate_media(color_scheme=scheme)
@@ -271,6 +315,7 @@ def test_tab_reaches_everything_in_order_with_a_visible_focus(
     sites: Callable[[Site], Server], page: Any, site: Site
 ) -> None:
     server = sites(site)
+    enter(page, server, site)
     for path, _ in site.pages:
         page.goto(server.url + path)
         expected = page.evaluate(FOCUSABLE)
@@ -306,7 +351,9 @@ def test_skip_link_shows_and_jumps_to_the_content(
 def test_an_item_is_added_with_the_keyboard_alone(
     sites: Callable[[Site], Server], page: Any, complaints: list[str], site: Site
 ) -> None:
-    page.goto(sites(site).url + "/pages/items")
+    server = sites(site)
+    enter(page, server, site)
+    page.goto(server.url + "/pages/items")
     for _ in range(10):  # the skip link and the header's links come first
         page.keyboard.press("Tab")
         if focused(page) == 'input "Name"':
@@ -325,3 +372,61 @@ def test_an_item_is_added_with_the_keyboard_alone(
     listed = page.locator("main li").all_inner_texts()
     assert "Desk lamp: Warm light, for late reading." in listed
     assert complaints == []
+
+
+# --- Signing in and out -----------------------------------------------------------------------
+
+
+SIGN_IN_SITES = [
+    as_param(name, site)
+    for name, site in (("flask-web", FLASK), ("fastapi-web", FASTAPI))
+    if site.auth
+]
+
+
+@pytest.mark.parametrize("site", SIGN_IN_SITES)
+def test_a_person_signs_in_adds_an_item_and_signs_out(
+    sites: Callable[[Site], Server], page: Any, complaints: list[str], site: Site
+) -> None:
+    server = sites(site)
+    page.goto(server.url + "/pages/items")
+    assert "/pages/sign-in?next=" in page.url  # sent to sign in first
+    page.get_by_label("E-mail").fill(USER)
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation() as answered:
+        page.locator("main form button").click()
+    assert answered.value is not None and answered.value.status == 200
+    assert page.url == server.url + "/pages/items"  # and back where they were going
+    session = next(c for c in page.context.cookies() if c["name"] == "session")
+    assert (session["httpOnly"], session["sameSite"], session["secure"]) == (True, "Lax", True)
+    page.get_by_label("Name").fill("Reading glasses")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add").click()
+    assert "Reading glasses" in page.locator("main ul").inner_text()
+    page.get_by_role("link", name="Sign out").click()
+    with page.expect_navigation() as signed_out:
+        page.locator("main form button").click()
+    assert signed_out.value is not None and signed_out.value.status == 200
+    assert page.url.startswith(server.url + "/pages/sign-in")
+    assert page.get_by_role("link", name="Sign in").count() == 1
+    page.goto(server.url + "/pages/items")
+    assert "/pages/sign-in?next=" in page.url  # the items page asks to sign in again
+    assert "Reading glasses" not in page.content()
+    assert complaints == []
+
+
+@pytest.mark.parametrize("site", SIGN_IN_SITES)
+def test_a_form_posted_without_its_csrf_token_is_refused(
+    sites: Callable[[Site], Server], page: Any, site: Site
+) -> None:
+    server = sites(site)
+    enter(page, server, site)
+    page.goto(server.url + "/pages/items")
+    # What a page on another site could post: the fields, without this page's token.
+    page.evaluate("document.querySelector('main form input[type=hidden]').remove()")
+    page.get_by_label("Name").fill("Forged item")
+    with page.expect_navigation() as answered:
+        page.get_by_role("button", name="Add").click()
+    assert answered.value is not None and answered.value.status == site.csrf_refused
+    page.goto(server.url + "/pages/items")
+    assert "Forged item" not in page.content()
