@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -595,6 +595,16 @@ def request(
         )
     finally:
         connection.close()
+
+
+def wait_for(check: Callable[[], Any], seconds: float, every: float = 0.25) -> Any:
+    """check()'s first truthy result within `seconds`, else its last result."""
+    deadline = time.monotonic() + seconds
+    result = check()
+    while not result and time.monotonic() < deadline:
+        time.sleep(every)
+        result = check()
+    return result
 
 
 def counted_requests(server: Server, route: str) -> float:

@@ -10,7 +10,6 @@ import json
 import shutil
 import subprocess
 import threading
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -25,7 +24,7 @@ import pytest
 
 from projects import FRAMEWORKS, MAIN, Project, Variant, start
 from signin import ready_sqlite, request, sign_in
-from support import Server, counted_requests, free_port, stop
+from support import Server, counted_requests, free_port, stop, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
 
@@ -39,16 +38,6 @@ SENT = CREATES + READS + GREETINGS + RANDOM
 ITEM_ROUTE = {"flask": "/items/<int:item_id>", "fastapi": "/items/{item_id}"}
 BURST = 48  # requests sent at once to a server that has just started
 WAIT = 45  # seconds: the most any wait below lasts (the machine is shared and can be slow)
-
-
-def wait_for(check: Callable[[], Any], seconds: float = WAIT, every: float = 0.25) -> Any:
-    """check()'s first truthy result within `seconds`, else its last result."""
-    deadline = time.monotonic() + seconds
-    result = check()
-    while not result and time.monotonic() < deadline:
-        time.sleep(every)
-        result = check()
-    return result
 
 
 # --- An OTLP/HTTP receiver -------------------------------------------------------------------
@@ -204,7 +193,7 @@ def prometheus(target: str, where: Path) -> Iterator[Prometheus]:
         )
     server = Prometheus(process, port)
     try:
-        assert wait_for(lambda: server.query("up") or process.poll() is not None), (
+        assert wait_for(lambda: server.query("up") or process.poll() is not None, WAIT), (
             where / "prometheus.log"
         ).read_text()
         yield server
@@ -297,7 +286,7 @@ def test_metrics_traces_and_logs_of_a_two_worker_server(
             with prometheus(f"127.0.0.1:{server.port}", tmp_path / "prometheus") as prom:
                 sent = send_requests(server)
                 counted = 'sum(http_requests_total{route!="/healthz"})'
-                wait_for(lambda: prom.value(counted) == SENT + signed_in)
+                wait_for(lambda: prom.value(counted) == SENT + signed_in, WAIT)
                 assert prom.value(counted) == SENT + signed_in, prom.query("http_requests_total")
                 unmatched = 'sum(http_requests_total{route="<unmatched>",status="404"})'
                 assert prom.value(unmatched) == RANDOM
@@ -305,7 +294,7 @@ def test_metrics_traces_and_logs_of_a_two_worker_server(
                 series = {s["metric"]["route"] for s in prom.query("http_requests_total")}
                 routes = {"/items", ITEM_ROUTE[framework], "/hello", "/healthz", "<unmatched>"}
                 assert series == routes | ({"/auth/token"} if signed_in else set())
-            spans = wait_for(lambda: _all_traced(receiver, sent))
+            spans = wait_for(lambda: _all_traced(receiver, sent), WAIT)
             assert spans, f"spans of {len(server_spans(receiver.snapshot()))} requests arrived"
         finally:
             assert stop(server) == 0
@@ -332,6 +321,9 @@ def test_a_fresh_server_answers_and_counts_a_burst_of_first_requests(
     try:
         with ThreadPoolExecutor(BURST) as pool:
             statuses = list(pool.map(greet, range(BURST)))
+        # Each worker writes its counts to the shared files at least once a second (metrics.py):
+        # a scrape sees them all within that, and never one twice.
+        wait_for(lambda: counted_requests(server, "/hello") >= BURST, WAIT)
         counted = counted_requests(server, "/hello")
     finally:
         assert stop(server) == 0
