@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import subprocess
 import urllib.parse
@@ -79,6 +80,24 @@ def bearer(server: Server, email: str, password: str = PASSWORD) -> dict[str, st
     answer = token_answer(server, email, password)
     assert answer.status == 200, answer.body
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def session_cookie(server: Server, email: str, password: str = PASSWORD) -> dict[str, str]:
+    """The Cookie header of a browser that signed in as `email` through `server`'s sign-in page
+    (a web project's): the page's form, its CSRF token and cookie, then the session cookie."""
+    page = plain_request(server, "GET", "/pages/sign-in")
+    assert page.status == 200, page.body
+    csrf = page.headers["set-cookie"].split(";")[0]
+    token = re.search(r'name="csrf_?token"[^>]*value="([^"]+)"', page.body.decode())
+    assert token is not None, page.body
+    field = "csrftoken" if "csrftoken" in token.group(0) else "csrf_token"
+    form = {"email": email, "password": password, field: token.group(1)}
+    sent = {**FORM, "Cookie": csrf}
+    answer = plain_request(
+        server, "POST", "/pages/sign-in", urllib.parse.urlencode(form).encode(), sent
+    )
+    assert answer.status == 303, answer.body
+    return {"Cookie": answer.headers["set-cookie"].split(";")[0]}
 
 
 def sign_in(project: Project, server: Server) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """End to end: two replicas of a generated API behind nginx, sharing one PostgreSQL and one
 Redis, as a service grows past one machine (issue 22). A token one replica issued is honoured
-by the other, the proxy spreads requests over both, and failed sign-ins are counted across
-both, so a second replica does not double what a password guesser may try."""
+by the other (a browser's session too, for a web project), the proxy spreads requests over
+both, and failed sign-ins are counted across both, so a second replica does not double what a
+password guesser may try."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from postgres import Cluster
-from projects import POSTGRES, Project, Variant, grouped, migrate, start
+from projects import POSTGRES, Project, Variant, answered, grouped, migrate, start
 from services import NGINX, Redis, nginx, unavailable
-from signin import bearer, create_user, token_answer
+from signin import bearer, create_user, session_cookie, token_answer
 from support import Server, counted_requests, request, stop, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Dirty template changes")]
@@ -25,7 +26,12 @@ EMAIL = "replicas@example.com"
 SECRET = "replicas-share-this-secret-of-32-characters-or-more"
 JSON = {"Content-Type": "application/json"}
 ACCOUNT_FAILURES = 5  # failed sign-ins a minute one account may have (then 429)
-VARIANTS = [grouped(name, POSTGRES[name]) for name in ("flask", "fastapi-async")]
+# A web project too: its browser sessions, signed by the shared secret, work on both replicas.
+WEB = answered("fastapi", "web", database="postgresql")
+VARIANTS = [
+    *(grouped(name, POSTGRES[name]) for name in ("flask", "fastapi-async")),
+    grouped("fastapi-web", WEB),
+]
 
 
 @contextlib.contextmanager
@@ -70,6 +76,10 @@ def test_two_replicas_behind_nginx_share_sign_in_and_its_limits(
         token = bearer(first, EMAIL)
         me = request(second, "GET", "/users/me", headers=token)
         assert (me.status, me.json()["email"]) == (200, EMAIL), me.body
+        if variant.app_kind == "web":  # and a browser signed in on one is signed in on the other
+            cookie = session_cookie(first, EMAIL)
+            page = request(second, "GET", "/pages/items", headers=cookie)
+            assert page.status == 200 and b"Sign out" in page.body, page.headers
         # Through the proxy: an item made on one replica is read back on both.
         body = json.dumps({"name": "made behind the proxy"}).encode()
         created = request(proxy, "POST", "/items", body, {**token, **JSON}, timeout=30)
