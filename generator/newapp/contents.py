@@ -174,7 +174,7 @@ def _auth(answers: Mapping[str, Any]) -> list[Item]:
                 "### No sign-in",
             )
         ]
-    return [
+    items = [
         Item(f"users and sign-in: {signin.stack}", "src/{package}/security.py", "argon2"),
         Item(
             "every items route needs a signed-in user, who sees only their own items (an admin "
@@ -183,6 +183,16 @@ def _auth(answers: Mapping[str, Any]) -> list[Item]:
             "test_another_users_item_is_a_404",
         ),
     ]
+    if answers["app_kind"] == "web":
+        items.append(
+            Item(
+                "the items page sends a visitor without a session to the sign-in page and back; "
+                "the session cookie is HttpOnly, SameSite=Lax and Secure, new at each sign-in",
+                "tests/test_sessions.py",
+                "test_the_items_page_sends_a_visitor_to_sign_in_and_back",
+            )
+        )
+    return items
 
 
 def _engine_proof(answers: Mapping[str, Any], flask: bool) -> str:
