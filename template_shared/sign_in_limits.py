@@ -25,3 +25,11 @@ class SignInLimits:
         """Count one attempt against each limit."""
         for item, kind, key in limits:
             self.window.hit(item, kind, key)
+
+
+class TooManyAttempts(Exception):
+    """Sign-in or sign-up refused unchecked: too many attempts lately; `seconds` until the next."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
