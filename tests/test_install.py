@@ -273,13 +273,67 @@ def test_updates_add_a_database_then_sign_in_keeping_edits_and_items(
         else answered(framework, "web", database="sqlite")  # combo-fastapi-web-sqlite
     )
     assert checked.has_the_code_of(answers)
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    run_ok([installed.script, *args, *final], fresh, installed.env())
+    mine = USER_ROUTE.format(decorator=decorator)
+    _is_what_create_makes(installed, project, [*args, *final], tmp_path / "fresh", mine)
+    if app_kind == "web":
+        _takes_sign_in_out(installed, project, python, env, tmp_path, [*args, "--no-auth"], mine)
+
+
+def _takes_sign_in_out(
+    installed: Installed,
+    project: Path,
+    python: Path,
+    env: dict[str, str],
+    tmp_path: Path,
+    args: list[str],
+    mine: str,
+) -> None:
+    """`newapp update --data auth=false`: sign-in's files and routes leave, its migration stays
+    (the database ran it) and a new one drops its tables; the items stay, open to anyone."""
+    said = run_ok([installed.script, "update", "--data", "auth=false"], project, installed.env())
+    versions = "src/shop/migrations/versions/"
+    users, drop = f"{versions}rev_0002_create_users.py", f"{versions}rev_0003_drop_users.py"
+    assert f"create     {drop}" in said and "delete     src/shop/sessions.py" in said
+    assert "migrate` runs rev_0003_drop_users.py, which drops the users table" in said
+    _commit(project, "auth=false")
+    migrated = run_ok([python, "-m", "shop", "migrate"], project, env)
+    assert "at 0003 (Take sign-in out: drop the items' owners and the users table" in migrated
+    server = _serve(python, project, env, tmp_path / "signed-out")
+    try:
+        listed = request(server, "GET", "/items").json()["items"]
+        assert [item["name"] for item in listed] == ["stored before sign-in", "and another"]
+        assert request(server, "GET", "/mine").json() == {"mine": "kept"}
+        assert request(server, "GET", "/pages/items").status == 200
+        assert request(server, "GET", "/pages/sign-in").status == 404
+    finally:
+        assert stop(server) == 0
+    fresh = tmp_path / "fresh-without-sign-in"
+    _is_what_create_makes(installed, project, args, fresh, mine, kept=[users, drop])
+    # The kept migrations are the project's now: its own tests (down to nothing and up again
+    # through all three) and checks pass with them.
+    for check in (
+        ["pytest", "-q", "-p", "no:cacheprovider"],
+        ["ruff", "check"],
+        ["ruff", "format", "--check"],
+    ):
+        run_ok([python, "-m", *check, "."], project, clean_env({}, python))
+
+
+def _is_what_create_makes(
+    installed: Installed,
+    project: Path,
+    args: list[str],
+    where: Path,
+    mine: str,
+    kept: list[str] | None = None,
+) -> None:
+    """The project is, file for file, what `newapp create` makes with `args`, plus the user's
+    route `mine` and the files in `kept` (ones the update keeps that a new project lacks)."""
+    where.mkdir()
+    run_ok([installed.script, *args], where, installed.env())
     tracked = _git(project, "ls-files").split()
-    created = tree(fresh / "shop")
-    assert sorted(tracked) == sorted(created)
-    changed = [path for path in tracked if (project / path).read_bytes() != created[path]]
+    created = tree(where / "shop")
+    assert sorted(tracked) == sorted([*created, *(kept or [])])
+    changed = [path for path in created if (project / path).read_bytes() != created[path]]
     assert changed == ["src/shop/routes.py"]
-    mine = USER_ROUTE.format(decorator=decorator).encode()
-    assert (project / changed[0]).read_bytes() == created[changed[0]] + mine
+    assert (project / changed[0]).read_bytes() == created[changed[0]] + mine.encode()

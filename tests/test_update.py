@@ -343,12 +343,6 @@ def _unknown_version(project: Path) -> None:
     commit(project, "pretend an unknown release made it")
 
 
-def _with_sign_in(project: Path) -> None:
-    answers = project / ".copier-answers.yml"
-    answers.write_text(answers.read_text() + "app_kind: api\ndatabase: sqlite\nauth: true\n")
-    commit(project, "made with sign-in")
-
-
 # (id, how to spoil the project, extra arguments, a fragment of the one-line message)
 REFUSALS = [
     ("no-answers-file", _no_answers, [], "not a newapp project"),
@@ -360,7 +354,6 @@ REFUSALS = [
     ("framework-switch", None, ["-d", "framework=flask"], "newapp create NEW-FOLDER"),
     ("bad-port", None, ["-d", "port=http"], "not a whole number"),
     ("unknown-key", None, ["-d", "colour=blue"], "--data key 'colour' is unknown"),
-    ("sign-in-out", _with_sign_in, ["-d", "auth=false"], "taking sign-in out"),
 ]
 
 

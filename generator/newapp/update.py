@@ -50,6 +50,7 @@ class UpdateOutcome:
     # (action, path relative to the project); action is create, update, delete or conflict.
     changes: tuple[tuple[str, str], ...] = ()
     dry_run: bool = False
+    notes: tuple[str, ...] = ()  # what the user must know beyond the files, such as a migration
 
     @property
     def conflicts(self) -> list[str]:
@@ -115,6 +116,8 @@ def show(outcome: UpdateOutcome) -> None:
         return
     ui.say(_heading(outcome))
     ui.show_files("", outcome.changes)
+    for note in outcome.notes:
+        ui.say(note)
     files = ", ".join(outcome.conflicts)
     if outcome.dry_run:
         ui.say("Nothing was written.")
@@ -165,12 +168,13 @@ def update(
         clone_top = _clone(top, work / "project")
         clone = clone_top / project.relative_to(top)
         _merge(clone, answers, source, typed)
+        notes = _keep_migrations(clone, answers, typed, dry_run=dry_run)
         new_version = _shown_version(str(_read_answers(clone).get("_commit", "")))
         changes = _changes(clone)
         if changes and not dry_run:
             _copy_back(clone_top, top, [path for _, path in changes], project)
     shown = [(action, os.path.relpath(top / path, project)) for action, path in changes]
-    return UpdateOutcome(project, old_version, new_version, tuple(shown), dry_run)
+    return UpdateOutcome(project, old_version, new_version, tuple(shown), dry_run, notes)
 
 
 # --- newapp check-update: is the project behind, and what would the update change? ----------
@@ -340,7 +344,6 @@ def _checked_data(
         chosen_by = questions.default("framework_chosen_by", {**last, **typed})
         typed["framework_chosen_by"] = chosen_by
     typed.update(_kept_as_they_were(questions, last, typed))
-    _refuse_taking_sign_in_out(last, typed, project)
     old, new = last.get("framework"), typed.get("framework", last.get("framework"))
     if old != new:
         raise NotUpdatable(
@@ -349,22 +352,6 @@ def _checked_data(
             f"{project / ANSWERS_FILE} --framework {new}` and move your code over by hand"
         )
     return typed
-
-
-def _refuse_taking_sign_in_out(
-    last: Mapping[str, Any], typed: Mapping[str, Any], project: Path
-) -> None:
-    """Sign-in cannot be taken out of a project that keeps its database (yet): the update
-    would delete the users migration from under every database that has run it, which
-    `migrate` could then neither find nor undo."""
-    database = typed.get("database", last.get("database"))
-    if last.get("auth") is True and typed.get("auth") is False and database != "none":
-        raise NotUpdatable(
-            "taking sign-in out of a project with a database is not supported: its databases "
-            "have run the users migration, which the update would delete; keep auth=true, or "
-            f"make a new project with `newapp create NEW-FOLDER --answers-file "
-            f"{project / ANSWERS_FILE} --no-auth` and move your code over"
-        )
 
 
 # Questions newer than some projects whose default would change what such a project does to
@@ -512,6 +499,45 @@ def _action(code: str) -> str:
     if code == "??":
         return "create"
     return "delete" if "D" in code else "update"
+
+
+# --- Migrations: a step a database has run never disappears ------------------------------------
+
+
+def _keep_migrations(
+    clone: Path, last: Mapping[str, Any], typed: Mapping[str, Any], *, dry_run: bool
+) -> tuple[str, ...]:
+    """Put back the migration files the merge deleted, and where sign-in leaves (or comes
+    back), add the step that drops (or makes again) its tables: a database that ran the users
+    migration must still find it, and `migrate` must take it to the new code's schema."""
+    from newapp import migrations
+
+    package = last.get("package_name")
+    if typed.get("database", last.get("database")) in (None, "none") or not package:
+        return ()  # no database (any more): no migrations, or they go with it
+    folder = migrations.versions(clone, str(package))
+    deleted = _git(clone, "ls-files", "--deleted", "-z", "--", str(folder)).split("\0")
+    if any(deleted):
+        _git(clone, "checkout", "HEAD", "--", *filter(None, deleted))
+    before, after = last.get("auth") is True, typed.get("auth", last.get("auth")) is True
+    users = next(folder.glob(migrations.USERS_STEP), None)
+    if before == after or users is None:
+        return ()
+    relative = users.relative_to(clone).as_posix()
+    if after and _git_probe(clone, "cat-file", "-e", f"HEAD:./{relative}") is None:
+        return ()  # sign-in's first arrival: the template's own users migration does it
+    step = migrations.write_step(folder, users, drop=before)
+    will = "would run" if dry_run else "runs"
+    if before:
+        return (
+            f"Sign-in is out: the next `python -m {package} migrate` {will} {step.name}, which "
+            "drops the users table and the items' owners (the items stay, open to anyone who "
+            f"reaches the server). {users.name} stays: your databases have run it.",
+        )
+    return (
+        f"Sign-in is back: the next `python -m {package} migrate` {will} {step.name}, which "
+        "makes the users table again, empty; create the first admin with create-user.",
+    )
 
 
 # --- Copying the finished merge back -----------------------------------------------------------
