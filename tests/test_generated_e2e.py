@@ -284,6 +284,13 @@ def test_container_healthcheck_command(
     down = run(command, env=project.env(PORT=str(free_port())), timeout=30)
     assert down.returncode == 1
     assert "unhealthy" in down.stderr
+    # Cheap enough to run every 30 s for a container's life: it loads none of the app, nor
+    # its framework (the package's __init__ imports nothing).
+    traced = run([project.python, "-X", "importtime", *command[1:]], env=project.env(), timeout=30)
+    lines = traced.stderr.splitlines()
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith("import time:")}
+    assert project.package in loaded  # the package (runpy runs the check as __main__)
+    assert not {f"{project.package}.app", framework} & loaded
 
 
 @pytest.mark.xdist_group(MAIN["fastapi"].build)
