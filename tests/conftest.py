@@ -186,11 +186,13 @@ def _group(item: pytest.Item) -> str | None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: one worker more than the CPUs this run may use. The end-to-end tests wait on
-    servers, Chromium, PostgreSQL and Prometheus for part of each worker's time, and a third
-    worker's tests fill those waits: on 2 CPUs, from a fresh clone, 949 tests took 720 s with 3
-    workers and 796 s with 2, for the same CPU time (1,310-1,320 s)."""
-    return len(os.sched_getaffinity(0)) + 1
+    """`-n auto`: two workers more than the CPUs this run may use. The end-to-end tests wait on
+    servers, Chromium, PostgreSQL and Prometheus for part of each worker's time (the sum of
+    the tests' wall times is about 1.7 times their CPU time), and the extra workers' tests fill
+    those waits: on 2 CPUs, 949 tests took 720 s with 3 workers and 796 s with 2 (the same CPU
+    time); 970 took 442 s with 4 workers, 450-465 s with 3, and 474 s with 5 (on a machine
+    shared with other work)."""
+    return len(os.sched_getaffinity(0)) + 2
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
