@@ -156,13 +156,13 @@ PUBLISHED = by_variant(
 
 DUMP = {
     "flask": (
-        "from {pkg} import create_app\n"
+        "from {pkg}.app import create_app\n"
         "app = create_app({{'DOCS_ENABLED': True, 'DATABASE_URL': 'sqlite://'}})\n"
         "print(app.test_client().get('/openapi/openapi.json').get_data(as_text=True))\n"
     ),
     "fastapi": (
         "import json\n"
-        "from {pkg} import create_app\n"
+        "from {pkg}.app import create_app\n"
         "from {pkg}.settings import Settings\n"
         "print(json.dumps(create_app(Settings(docs_enabled=True)).openapi()))\n"
     ),

@@ -45,7 +45,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory, template_copy: Path) -> Pa
 
 
 def imports(python: Path, project: Path, package: str) -> subprocess.CompletedProcess[str]:
-    """Install the project (its dependencies are already there) and import its package."""
+    """Install the project (its dependencies are already there) and import its app."""
     subprocess.run(
         [
             uv_executable(),
@@ -64,7 +64,7 @@ def imports(python: Path, project: Path, package: str) -> subprocess.CompletedPr
         timeout=300,
     )
     env = clean_env({"SECRET_KEY": "x" * 32})
-    code = f"import {package}; assert callable({package}.create_app)"
+    code = f"from {package}.app import create_app; assert callable(create_app)"
     return subprocess.run(
         [python, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False
     )
