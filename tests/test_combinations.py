@@ -22,7 +22,13 @@ import yaml
 from newapp.contents import contents
 from newapp.recommend import recommend
 from newapp.stack import database_stack
+from projects import LONG_PACKAGE, LONG_PROJECT
 from support import DATABASES, FACTORS, code_signature, combinations, render
+
+# Every combination is made with the longest names allowed: a line that fits only a short
+# package name fails ruff here (E501), not in a user's project.
+PKG = LONG_PACKAGE
+LONGEST_NAMES = {"project_name": LONG_PROJECT, "package_name": LONG_PACKAGE}
 
 NOT_CODE = {"README.md", ".copier-answers.yml"}
 
@@ -31,7 +37,7 @@ Mark = tuple[str, str | None, bool]
 
 
 def marks(answers: dict[str, Any]) -> list[Mark]:
-    """What each when-to-use answer must leave in the project "p" made from `answers`: in its
+    """What each when-to-use answer must leave in the project made from `answers`: in its
     code where the answer changes the code, and in the README's "Why" and "Where to go next"
     always, so no answer passes without a trace."""
     flask = answers["framework"] == "flask"
@@ -52,32 +58,32 @@ def marks(answers: dict[str, Any]) -> list[Mark]:
         ("README.md", f"You chose {name}", not recommended),
         *(("README.md", reason.why, True) for reason in recommend(answers).reasons),
         # app_kind: pages for people, or none of that.
-        ("src/p/templates/base.html", None, web),
-        ("src/p/templates/index.html", None, web),
-        ("src/p/static/style.css", None, web),
+        (f"src/{PKG}/templates/base.html", None, web),
+        (f"src/{PKG}/templates/index.html", None, web),
+        (f"src/{PKG}/static/style.css", None, web),
         ("README.md", "| `GET /` | The home page", web),
         # database: its own files, its README section and stack, the container's migrations.
-        *((f"src/p/{name}", None, db) for name in ("db.py", "models.py", "items.py")),
-        ("src/p/migrations/env.py", None, db),
-        ("src/p/templates/items.html", None, db and web),
+        *((f"src/{PKG}/{name}", None, db) for name in ("db.py", "models.py", "items.py")),
+        (f"src/{PKG}/migrations/env.py", None, db),
+        (f"src/{PKG}/templates/items.html", None, db and web),
         ("compose.yaml", None, answers["database"] == "postgresql"),
         ("README.md", "### The database", db),
         ("README.md", stack.why if stack else "### The database", db),
         ("README.md", "| `POST /items` |", db),
-        ("Dockerfile", "migrate && exec python -m p", db),
+        ("Dockerfile", f"migrate && exec python -m {PKG}", db),
         ("Dockerfile", 'VOLUME ["/home/app/data"]', answers["database"] == "sqlite"),
         (".gitignore", "/data/", True),  # whatever the database: a file left from SQLite
     ]
     if flask:
         openapi = docs or typed
         found += [
-            ("src/p/routes.py", "render_template", web),
+            (f"src/{PKG}/routes.py", "render_template", web),
             # auto_docs and type_validation: pydantic models through flask-openapi3.
             ("pyproject.toml", '"flask-openapi3>=', openapi),
             ("pyproject.toml", '"flask-openapi3-swagger>=', docs),
-            ("src/p/routes.py", "(BaseModel)", openapi),
-            ("src/p/app.py", "chosen over APIFlask and spectree", openapi),
-            ("src/p/app.py", f"DOCS_ENABLED = {docs}", openapi),
+            (f"src/{PKG}/routes.py", "(BaseModel)", openapi),
+            (f"src/{PKG}/app.py", "chosen over APIFlask and spectree", openapi),
+            (f"src/{PKG}/app.py", f"DOCS_ENABLED = {docs}", openapi),
             ("README.md", "chosen over APIFlask and spectree", openapi),
             ("README.md", "`/openapi/swagger`", docs),
             ("README.md", "The docs pages are off, as asked", typed and not docs),
@@ -87,7 +93,7 @@ def marks(answers: dict[str, Any]) -> list[Mark]:
             # (The count itself is newapp.contents' promise, checked above.)
             ("README.md", "each worker process runs up to 128 requests at once", io),
             ("README.md", "each worker keeps 32 database connections instead of 8", io and db),
-            ("README.md", "`src/p/server_conf.py` gives the numbers", io),
+            ("README.md", f"`src/{PKG}/server_conf.py` gives the numbers", io),
             # async_ok and needs_extensions: where to go next.
             ("README.md", "no async/await to learn", not easy_async),
             ("README.md", "install `flask[async]`", easy_async),
@@ -100,16 +106,16 @@ def marks(answers: dict[str, Any]) -> list[Mark]:
         ]
     else:
         found += [
-            ("src/p/routes.py", "Jinja2Templates", web),
-            ("src/p/app.py", "StaticFiles", web),
+            (f"src/{PKG}/routes.py", "Jinja2Templates", web),
+            (f"src/{PKG}/app.py", "StaticFiles", web),
             # auto_docs: the docs routes on, or off until DOCS_ENABLED=true.
-            ("src/p/settings.py", f"docs_enabled: bool = {docs}", True),
+            (f"src/{PKG}/settings.py", f"docs_enabled: bool = {docs}", True),
             ("README.md", "(`/docs`, `/redoc`) are off, as asked", not docs),
             # type_validation: FastAPI validates anyway, and the README says so.
             ("README.md", "You planned to validate input yourself", not typed),
             # high_concurrency: a shared httpx.AsyncClient in the lifespan, tested offline.
-            ("src/p/app.py", "async with httpx.AsyncClient(", io),
-            ("src/p/routes.py", '@router.get("/upstream"', io),
+            (f"src/{PKG}/app.py", "async with httpx.AsyncClient(", io),
+            (f"src/{PKG}/routes.py", '@router.get("/upstream"', io),
             ("tests/test_app.py", "httpx.MockTransport", io),
             ("pyproject.toml", "# The async HTTP client the app shares", io),
             ("README.md", "`GET /upstream` shows the pattern", io),
@@ -180,7 +186,7 @@ def test_every_combination_renders_a_clean_project(
     # From a plain copy of the templates: a render from the git checkout clones it first, 4x
     # slower (test_copier_parity.py renders from git and proves the two render the same).
     for number, answers in enumerate(chosen(framework, database, app_kind)):
-        project = render(tmp_path / f"p{number}", {**answers, "project_name": "p"}, template_copy)
+        project = render(tmp_path / f"p{number}", {**answers, **LONGEST_NAMES}, template_copy)
         projects.append(project)
         for source in project.rglob("*.py"):
             compile(source.read_text(), str(source), "exec")  # writes no __pycache__
@@ -188,7 +194,7 @@ def test_every_combination_renders_a_clean_project(
         # defaults for the rest (sign-in's, for one, follows the app kind and the database).
         recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
         for item in contents({**answers, **recorded}):
-            text = (project / item.path.format(package="p")).read_text()
+            text = (project / item.path.format(package=PKG)).read_text()
             assert item.proof in text, f"{answers}: {item.text!r} not in {item.path}"
         assert not check_marks(project, answers), (answers, check_marks(project, answers))
         digests.setdefault(code_signature(answers), set()).add(code_digest(project))
