@@ -43,9 +43,10 @@ def steps(folder: Path) -> list[Step]:
     return found
 
 
-def head(folder: Path) -> Step:
-    """The newest step: the one no other step follows."""
-    found = steps(folder)
+def head(folder: Path, found: list[Step] | None = None) -> Step:
+    """The newest step: the one no other step follows (of `found`, the steps in `folder`
+    already read, if given)."""
+    found = steps(folder) if found is None else found
     followed = {revision for step in found for revision in step.down}
     heads = [step for step in found if step.revision not in followed]
     if len(heads) != 1:
@@ -60,8 +61,9 @@ def head(folder: Path) -> Step:
 def write_step(folder: Path, users: Path, *, drop: bool) -> Path:
     """Write after the newest step a copy of the users migration `users` with a new revision:
     reversed (`drop`), it takes sign-in's tables out; as it is, it brings them back."""
-    newest = head(folder)
-    revision = _next_revision([step.revision for step in steps(folder)])
+    found = steps(folder)
+    newest = head(folder, found)
+    revision = _next_revision([step.revision for step in found])
     old = _assigned(users, ("revision",))["revision"]
     action = ("create_users", "drop_users") if drop else ("create_users", "create_users_again")
     target = folder / users.name.replace(str(old), revision, 1).replace(*action)
