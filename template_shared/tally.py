@@ -1,28 +1,33 @@
 # Seconds between two writes of a worker's request metrics; GET /metrics writes its own worker's
 # first, so only the other workers' can be this much behind.
 FLUSH_SECONDS = 1.0
+# The most answers kept waiting for the writer: the request that reaches it writes them all, so
+# memory stays bounded if the writer falls behind or is not running (an app served without its
+# lifespan, as some test clients do).
+MAX_WAITING = 10_000
 # The latency histogram's buckets, in seconds (and +Inf after them): prometheus-client's
 # defaults, named here because Tally sorts each request into one of them itself.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
-Key = tuple[str, str, int]  # method, route template, status
-Totals = tuple[dict[Key, tuple[int, float, list[int]]], int, int]
+Answer = tuple[str, str, int, float]  # method, route template, status, seconds
+Key = tuple[str, str, int]  # method (or OTHER), route template, status
+Totals = dict[Key, tuple[int, float, list[int]]]  # count, seconds, count by bucket
 
 
 class Tally:
-    """This process's request metrics, added up in memory and written to prometheus-client's
-    at most FLUSH_SECONDS later, and whenever this process answers GET /metrics.
+    """This process's request metrics, kept in memory and written to prometheus-client's at
+    most FLUSH_SECONDS later, and whenever this process answers GET /metrics.
 
     In multiprocess mode prometheus-client writes each increment to the worker's file under a
     lock: the counter, the histogram's sum and bucket, and the in-flight gauge up and down made
-    five writes a request (seven with a database connection), a fifth of the CPU /hello costs
-    (bench/RESULTS.md, section 8). Here a request adds to a few numbers in memory, and a writer
-    of the worker's own writes the totals: the same series, one write per label set a second.
+    five writes a request (seven with a database connection), a fifth of the CPU /hello costs.
+    Here a request only queues its answer, and the writer adds the queue up and writes the
+    totals: the same series, one write per label set a second. Sorting a second's answers in
+    one loop costs less than doing it in each request (bench/RESULTS.md, section 8).
 
     This one is for an app whose requests are all counted on one event loop, which runs the
-    writer too (a timer): nothing needs a lock but the count of database connections, which a
-    sync engine checks out on the threadpool's threads. Under granian, each lock a request
-    takes, and one more thread in the worker, cost more than their work (section 8).
-    ThreadedTally is for apps that run on threads.
+    writer too (`keep_writing`, a task for as long as the app is served): nothing needs a lock
+    but the count of database connections, which a sync engine checks out on the threadpool's
+    threads. ThreadedTally is for apps that run on threads.
     """
 
     def __init__(self) -> None:
@@ -31,31 +36,25 @@ class Tally:
     def reset(self) -> None:
         """Start from zero, with no writer (as a worker forked from this process must: a thread,
         or a lock another thread held, does not survive a fork)."""
-        self.lock = threading.Lock()
-        self.writer: object = None  # the writer's event loop or thread, once started
+        self.lock = threading.Lock()  # taken by the writer, and for the levels below on threads
         self.in_flight = 0
         self.connections = 0  # database connections checked out of the pool
-        self.pending: dict[Key, tuple[int, float, list[int]]] = {}
+        # A deque: threads append to it without a lock while the writer takes from it.
+        self.answers: deque[Answer] = deque()
 
     def started(self) -> None:
-        """A request has come in (on the event loop)."""
+        """A request has come in."""
         self.in_flight += 1
-        loop = asyncio.get_running_loop()
-        # A new loop (an app served again, as by a test client) needs a writer of its own: the
-        # old loop's timer went with it.
-        if self.writer is not loop:
-            self.writer = loop
-            loop.call_later(FLUSH_SECONDS, self._write_on, loop)
 
     def ended(self) -> None:
         """A request has been answered, or has failed."""
         self.in_flight -= 1
 
-    def answered(self, key: Key, seconds: float) -> None:
+    def answered(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count an answered request and its time."""
-        count, total, buckets = self.pending.get(key) or (0, 0.0, [0] * (len(BUCKETS) + 1))
-        buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.pending[key] = (count + 1, total + seconds, buckets)
+        self.answers.append((method, route, status, seconds))
+        if len(self.answers) >= MAX_WAITING:
+            self.flush()
 
     def connection(self, change: int) -> None:
         """A database connection was checked out of its pool (1), or back in (-1)."""
@@ -63,13 +62,15 @@ class Tally:
             self.connections += change
 
     def flush(self) -> None:
-        """Write what was added since the last flush to prometheus-client's metrics."""
-        pending, in_flight, connections = self._take()
+        """Write what was answered since the last flush to prometheus-client's metrics."""
+        with self.lock:  # one writer at a time takes the answers
+            answers = [self.answers.popleft() for _ in range(len(self.answers))]
+            in_flight, connections = self.in_flight, self.connections
         made = instruments()
         made.in_flight.set(in_flight)
         if made.connections is not None:
             made.connections.set(connections)
-        for (method, route, status), (count, total, buckets) in pending.items():
+        for (method, route, status), (count, total, buckets) in add_up(answers).items():
             made.requests.labels(method, route, status).inc(count)
             latency = made.latency.labels(method, route)
             # prometheus-client has no call that adds many observations at once; its observe()
@@ -79,16 +80,11 @@ class Tally:
                 if observed:
                     bucket.inc(observed)
 
-    def _take(self) -> Totals:
-        # What was added since the last flush, and the levels now; on the event loop.
-        pending, self.pending = self.pending, {}
-        with self.lock:
-            return pending, self.in_flight, self.connections
-
-    def _write_on(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._write()
-        if self.writer is loop:
-            loop.call_later(FLUSH_SECONDS, self._write_on, loop)
+    async def keep_writing(self) -> None:
+        """Write every FLUSH_SECONDS, until cancelled (on the app's event loop)."""
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            self._write()
 
     def _write(self) -> None:
         try:
@@ -98,31 +94,40 @@ class Tally:
 
 
 class ThreadedTally(Tally):
-    """A Tally for an app whose requests run on several threads: each change under the lock,
-    and the writer a thread of its own."""
+    """A Tally for an app whose requests run on several threads: the levels change under the
+    lock, and the writer is a thread of its own."""
+
+    def reset(self) -> None:
+        super().reset()
+        self.writer: threading.Thread | None = None
 
     def started(self) -> None:
         """A request has come in (on any thread)."""
         with self.lock:
             self.in_flight += 1
             if self.writer is None:
-                self.writer = thread = threading.Thread(target=self._keep_writing, daemon=True)
-                thread.start()
+                self.writer = threading.Thread(target=self._keep_writing, daemon=True)
+                self.writer.start()
 
     def ended(self) -> None:
         with self.lock:
             self.in_flight -= 1
 
-    def answered(self, key: Key, seconds: float) -> None:
-        with self.lock:
-            super().answered(key, seconds)
-
-    def _take(self) -> Totals:
-        with self.lock:
-            pending, self.pending = self.pending, {}
-            return pending, self.in_flight, self.connections
-
     def _keep_writing(self) -> None:
         while True:
             time.sleep(FLUSH_SECONDS)
             self._write()
+
+
+def add_up(answers: list[Answer]) -> Totals:
+    """The answers' count, time and histogram buckets by label set; Prometheus' own scrapes
+    are left out (they are not the app's traffic)."""
+    totals: Totals = {}
+    for method, route, status, seconds in answers:
+        if route == PATH:
+            continue
+        key = (method if method in METHODS else "OTHER", route, status)
+        count, total, buckets = totals.get(key) or (0, 0.0, [0] * (len(BUCKETS) + 1))
+        buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
+        totals[key] = (count + 1, total + seconds, buckets)
+    return totals
