@@ -1,7 +1,7 @@
 """What operations cost (issue 20): GET /hello and GET /items/{id} with metrics off, on (the
 default), and on with traces exported, side by side in one run; writes section 8 of RESULTS.md.
 
-    python bench/ops.py                      # both frameworks, 8 rounds: about 15 minutes
+    python bench/ops.py                      # both frameworks, 40 rounds: about 20 minutes
     python bench/ops.py --rounds 3 --frameworks fastapi
 
 Each framework's main project (newapp create --yes, SQLite) is rendered from this checkout's
@@ -10,7 +10,9 @@ with ITEMS items. Three servers of it run at once on 127.0.0.1, 2 workers each, 
 `off` (METRICS_ENABLED=false), `metrics` (the defaults) and `traces` (the defaults plus
 OTEL_EXPORTER_OTLP_ENDPOINT, pointing at a sink in this process that answers every export
 with 200 and drops it). Each round gives every server one wrk run per path, in an order that
-rotates; the numbers are medians, and ratios are to `off` within the same round.
+rotates; the numbers are medians, and ratios are to `off` within the same round. Many short
+rounds rather than a few long ones: a round's ratio moves by 5-10 % with the other tenants'
+load, and a 5 % target needs the median's 95 % confidence interval (shown) to be narrower.
 """
 
 from __future__ import annotations
@@ -179,15 +181,29 @@ def summary(samples: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, f
     for name, runs in samples.items():
         pairs = list(zip(runs, samples["off"], strict=True))
         ratios = [run["rps"] / base["rps"] for run, base in pairs]
+        cpu_ratios = [run["cpu_us"] / base["cpu_us"] for run, base in pairs]
+        low, high = median_bounds(cpu_ratios)
         out[name] = {
             "cpu_us": median([run["cpu_us"] for run in runs]),
-            "cpu_ratio": median([run["cpu_us"] / base["cpu_us"] for run, base in pairs]),
+            "cpu_ratio": median(cpu_ratios),
+            "cpu_low": low,
+            "cpu_high": high,
             "rps": median([run["rps"] for run in runs]),
             "p99_ms": median([run["p99_ms"] for run in runs]),
             "errors": sum(run["errors"] for run in runs),
             "ratio": median(ratios),
         }
     return out
+
+
+def median_bounds(values: list[float]) -> tuple[float, float]:
+    """A 95 % confidence interval for the median of `values`, from their order statistics (no
+    assumption about their distribution): on a shared machine one round's ratio moves by
+    5-10 %, so a median of a few rounds alone cannot tell 1.04 from 1.06."""
+    ordered = sorted(values)
+    n = len(ordered)
+    k = max(0, int((n - 1.96 * n**0.5) / 2))
+    return ordered[k], ordered[n - 1 - k]
 
 
 def section(results: dict[str, Any], rounds: int, seconds: int, load: str) -> list[str]:
@@ -206,10 +222,12 @@ def section(results: dict[str, Any], rounds: int, seconds: int, load: str) -> li
         "",
         "CPU per request is the servers' user + system CPU time over a run divided by the "
         "requests it answered (from /proc): it depends far less on the other tenants' load "
-        "than requests/s do, so it is the figure the target is judged by.",
+        "than requests/s do, so it is the figure the target is judged by. Each ratio is the "
+        "median of the rounds' ratios; in brackets, a 95 % confidence interval for it (from the "
+        "rounds' order statistics): one round's ratio moves by 5-10 % with the other tenants.",
         "",
-        "| framework | path | CPU/request off | metrics | metrics / off | traces | traces / off "
-        "| req/s off / metrics / traces | req/s metrics / off | errors |",
+        "| framework | path | CPU/request off | metrics | metrics / off (95 % CI) | traces "
+        "| traces / off | req/s off / metrics / traces | req/s metrics / off | errors |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for framework, result in results.items():
@@ -219,9 +237,11 @@ def section(results: dict[str, Any], rounds: int, seconds: int, load: str) -> li
             errors = int(sum(s[name]["errors"] for name in CONTENDERS))
             cpu = {name: s[name]["cpu_us"] for name in CONTENDERS}
             rps = " / ".join(f"{s[name]['rps']:.0f}" for name in CONTENDERS)
+            low, high = s["metrics"]["cpu_low"], s["metrics"]["cpu_high"]
             lines.append(
                 f"| {framework} | `GET {shown}` | {cpu['off']:.0f} us | {cpu['metrics']:.0f} us"
-                f" | {s['metrics']['cpu_ratio']:.3f} | {cpu['traces']:.0f} us | "
+                f" | {s['metrics']['cpu_ratio']:.3f} ({low:.3f}-{high:.3f})"
+                f" | {cpu['traces']:.0f} us | "
                 f"{s['traces']['cpu_ratio']:.3f} | {rps} | {s['metrics']['ratio']:.3f} | {errors} |"
             )
     return [*lines, ""]
@@ -244,8 +264,8 @@ def write_section(lines: list[str], heading: str = HEADING) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--frameworks", default="flask,fastapi")
     args = parser.parse_args()
     envs.ensure_apt("wrk")
