@@ -113,6 +113,12 @@ class ThreadedTally(Tally):
         with self.lock:
             self.in_flight -= 1
 
+    def stop(self) -> None:
+        """Write the last answers, as the worker stops (nothing to write if it never counted a
+        request: the writer starts with the first)."""
+        if self.writer is not None:
+            self._write()
+
     def _keep_writing(self) -> None:
         while True:
             time.sleep(FLUSH_SECONDS)
