@@ -13,6 +13,7 @@ with 200 and drops it). Each round gives every server one wrk run per path, in a
 rotates; the numbers are medians, and ratios are to `off` within the same round. Many short
 rounds rather than a few long ones: a round's ratio moves by 5-10 % with the other tenants'
 load, and a 5 % target needs the median's 95 % confidence interval (shown) to be narrower.
+The servers are started afresh every RESTART_EVERY rounds (see there).
 """
 
 from __future__ import annotations
@@ -39,7 +40,12 @@ RAW = WORK / "ops.json"
 HEADING = "## 8. Operations: metrics and traces (issue 20)"
 ITEMS = 200
 CONTENDERS = ("off", "metrics", "traces")
-PATHS = ("hello", "get")  # items.lua's modes: GET /hello, GET /items/{a random seeded id}
+PATHS = ("hello", "get")
+# Fresh servers every this many rounds: one server process runs a few per cent faster or slower
+# than another of the same code for as long as it lives (two `off` servers beside a third:
+# 1.005 and 1.017 its CPU per request), so a run on one set of processes measures them as much
+# as the code. Restarts put that in the rounds' spread, and so in the interval.
+RESTART_EVERY = 10  # items.lua's modes: GET /hello, GET /items/{a random seeded id}
 
 
 def sink() -> ThreadingHTTPServer:
@@ -140,27 +146,19 @@ def measure(framework: str, rounds: int, seconds: int) -> dict[str, Any]:
         "metrics": {},
         "traces": {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{collector.server_port}"},
     }
+    envs_by_name = {}
+    for offset, name in enumerate(CONTENDERS):
+        port = 18600 + offset + (10 if framework == "fastapi" else 0)
+        envs_by_name[name] = server_env(project, port, folder / f"{name}.db", extras[name])
+        run([project.python, "-m", project.package, "migrate"], env=envs_by_name[name], cwd=folder)
     started: dict[str, tuple[Group, int]] = {}
     try:
-        for offset, name in enumerate(CONTENDERS):
-            database = folder / f"{name}.db"
-            port = 18600 + offset + (10 if framework == "fastapi" else 0)
-            env = server_env(project, port, database, extras[name])
-            run([project.python, "-m", project.package, "migrate"], env=env, cwd=folder)
-            group = Group.start(
-                f"{framework}-{name}",
-                [project.python, "-m", project.package],
-                env,
-                folder / f"{name}.log",
-                cwd=folder,
-            )
-            started[name] = (group, port)
-            wait_ready(group, port, timeout=120)
-            seed(port)
         samples: dict[str, dict[str, list[dict[str, float]]]] = {
             path: {name: [] for name in CONTENDERS} for path in PATHS
         }
         for number in range(rounds):
+            if number % RESTART_EVERY == 0:
+                restart(project, folder, envs_by_name, started, seed_them=number == 0)
             order = CONTENDERS[number % 3 :] + CONTENDERS[: number % 3]
             for path in PATHS:
                 for name in order:
@@ -173,6 +171,31 @@ def measure(framework: str, rounds: int, seconds: int) -> dict[str, Any]:
             group.stop()
         collector.shutdown()
     return {"versions": envs.versions(project.python), "samples": samples}
+
+
+def restart(
+    project: envs.Project,
+    folder: Path,
+    envs_by_name: dict[str, dict[str, str]],
+    started: dict[str, tuple[Group, int]],
+    seed_them: bool,
+) -> None:
+    """(Re)start the three servers, each on its own database (seeded the first time)."""
+    for group, _ in started.values():
+        group.stop()
+    for name, env in envs_by_name.items():
+        group = Group.start(
+            f"{project.framework}-{name}",
+            [project.python, "-m", project.package],
+            env,
+            folder / f"{name}.log",
+            cwd=folder,
+        )
+        port = int(env["PORT"])
+        started[name] = (group, port)
+        wait_ready(group, port, timeout=120)
+        if seed_them:
+            seed(port)
 
 
 def summary(samples: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
@@ -213,7 +236,8 @@ def section(results: dict[str, Any], rounds: int, seconds: int, load: str) -> li
         f"Measured by `python bench/ops.py --rounds {rounds}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load} (the machine "
         "is shared with other developers' test suites: absolute numbers move between runs; the "
-        "ratios are per round, the three servers side by side). Each framework's main project "
+        "ratios are per round, the three servers side by side, started afresh every "
+        f"{RESTART_EVERY} rounds). Each framework's main project "
         "(SQLite), 2 workers, access log off, `wrk -t2 -c64 "
         f"-d{seconds}s` per server and path per round; `GET /items/{{id}}` reads one of "
         f"{ITEMS} seeded items at random. `off` is `METRICS_ENABLED=false`; `metrics` the "
