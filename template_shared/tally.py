@@ -24,8 +24,8 @@ class Tally:
     Here a request only queues two events, its arrival and its answer, and the writer adds the
     queue up and writes the totals: the same series, one write per label set a second, and the
     requests in flight as the arrivals less the answers it has seen. Sorting a second's events
-    in one loop costs less than doing it in each request, and a request takes no lock
-    (bench/RESULTS.md, section 8).
+    in one loop costs less than doing it in each request, and counting a request takes no
+    lock (bench/RESULTS.md, section 8).
 
     This one is for an app whose requests are all counted on one event loop, which runs the
     writer too (`keep_writing`, a task for as long as the app is served). ThreadedTally is for
